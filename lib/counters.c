@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Reading counters: a group's value is its totals (folded from exited
+ * threads, plus slow-path counts) plus the slot of every live thread.
+ * Readers hold ta_registry_lock, which a thread's exit fold also takes, so a
+ * read never sees a thread both folded and listed, or neither.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <string.h>
+
+#include "ta-internal.h"
+
+uint64_t ta_diag_foreign, ta_diag_double, ta_diag_corrupt, ta_diag_boot;
+
+#define TA_ADD(p, v) __atomic_add_fetch((p), (v), __ATOMIC_RELAXED)
+
+void ta_totals_add(uint32_t gid, const struct ta_slot *d)
+{
+	struct ta_group *g = ta_group_by_id(gid);
+
+	if (!g)
+		return;
+	TA_ADD(&g->totals.allocated_bytes, d->allocated_bytes);
+	TA_ADD(&g->totals.allocated_objects, d->allocated_objects);
+	TA_ADD(&g->totals.freed_bytes, d->freed_bytes);
+	TA_ADD(&g->totals.freed_objects, d->freed_objects);
+	TA_ADD(&g->totals.wrapped, d->wrapped);
+}
+
+void ta_count_alloc_slow(uint32_t gid, size_t size, size_t wrapped)
+{
+	struct ta_slot d = { size, 1, 0, 0, wrapped };
+
+	ta_totals_add(gid, &d);
+}
+
+void ta_count_free_slow(uint32_t gid, size_t size, size_t wrapped)
+{
+	struct ta_slot d = { 0, 0, size, 1, -(uint64_t)wrapped };
+
+	ta_totals_add(gid, &d);
+}
+
+static void ta_slot_sum(struct ta_slot *acc, const struct ta_slot *s)
+{
+	acc->allocated_bytes += TA_LOAD(&s->allocated_bytes);
+	acc->allocated_objects += TA_LOAD(&s->allocated_objects);
+	acc->freed_bytes += TA_LOAD(&s->freed_bytes);
+	acc->freed_objects += TA_LOAD(&s->freed_objects);
+	acc->wrapped += TA_LOAD(&s->wrapped);
+}
+
+TA_API int ta_group_stats(const ta_group *g, struct ta_stats *out)
+{
+	struct ta_slot acc;
+	struct ta_thread *th;
+	uint32_t page, idx;
+
+	if (!g || !out)
+		return -EINVAL;
+	page = g->id >> TA_PAGE_SHIFT;
+	idx = g->id & (TA_PAGE_SLOTS - 1);
+	memset(&acc, 0, sizeof(acc));
+	pthread_mutex_lock(&ta_registry_lock);
+	ta_slot_sum(&acc, &g->totals);
+	cds_list_for_each_entry(th, &ta_threads, node) {
+		struct ta_page *pg = __atomic_load_n(&th->pages[page], __ATOMIC_ACQUIRE);
+
+		if (pg)
+			ta_slot_sum(&acc, &pg->slot[idx]);
+	}
+	pthread_mutex_unlock(&ta_registry_lock);
+	out->allocated_bytes = acc.allocated_bytes;
+	out->allocated_objects = acc.allocated_objects;
+	out->freed_bytes = acc.freed_bytes;
+	out->freed_objects = acc.freed_objects;
+	out->wrapped_bytes_live = acc.wrapped;
+	return 0;
+}
+
+TA_API int ta_group_foreach(int (*fn)(ta_group *g, void *arg), void *arg)
+{
+	uint32_t id;
+
+	if (!fn)
+		return -EINVAL;
+	for (id = 0; id < __atomic_load_n(&ta_ngroups, __ATOMIC_ACQUIRE); id++) {
+		int ret = fn(ta_groups[id], arg);
+
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+TA_API int ta_diag_read(struct ta_diag *out)
+{
+	if (!out)
+		return -EINVAL;
+	out->foreign_frees = __atomic_load_n(&ta_diag_foreign, __ATOMIC_RELAXED);
+	out->double_frees = __atomic_load_n(&ta_diag_double, __ATOMIC_RELAXED);
+	out->corrupt_trailers = __atomic_load_n(&ta_diag_corrupt, __ATOMIC_RELAXED);
+	out->bootstrap_frees = __atomic_load_n(&ta_diag_boot, __ATOMIC_RELAXED);
+	out->fast_usable_size = (uint64_t)__atomic_load_n(&ta_glibc_layout, __ATOMIC_RELAXED);
+	return 0;
+}

@@ -1,0 +1,304 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * trackalloc.h - attribute every heap allocation of a program to allocation
+ * groups, keep exact per-group counters, trace them with LTTng-UST.
+ *
+ * pkg-config: trackalloc          library: libtrackalloc.so
+ *
+ * Linking libtrackalloc.so into a program, or LD_PRELOADing it into an
+ * unmodified one, makes it the process's allocator: every malloc-family call
+ * is charged to the group active on the calling thread, then forwarded to the
+ * next allocator in symbol order (glibc, or jemalloc/mimalloc when preloaded
+ * after trackalloc).
+ *
+ * Conventions, for every function below:
+ *  - Functions returning int return 0 on success or a negative errno value.
+ *  - Functions returning a pointer return NULL and set errno on failure.
+ *  - Nothing in the library prints or aborts because of a caller's mistake.
+ *  - Every function is thread-safe and async-signal-unsafe, unless stated.
+ *  - Every function may be called from inside a tracker callback
+ *    (struct ta_tracker); allocations it makes there are counted in root.
+ */
+#ifndef TRACKALLOC_H
+#define TRACKALLOC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(_WIN32) || !defined(__GNUC__)
+#define TA_API
+#else
+#define TA_API __attribute__((visibility("default")))
+#endif
+
+#define TA_VERSION_MAJOR 1
+#define TA_VERSION_MINOR 0
+#define TA_VERSION_PATCH 0
+
+/* ---------------------------------------------------------------------- */
+/* Limits, enforced with EINVAL (lengths, counts) or ENOSPC (capacity).    */
+/* ---------------------------------------------------------------------- */
+
+/** Longest group name, in bytes, without the terminating NUL. */
+#define TA_GROUP_NAME_MAX 255
+/** Longest tag key, in bytes, without the terminating NUL. */
+#define TA_TAG_KEY_MAX 63
+/** Longest tag value, in bytes, without the terminating NUL. */
+#define TA_TAG_VALUE_MAX 255
+/** Most tags one group may carry. */
+#define TA_TAGS_MAX 16
+/** Most groups in a process, root included: ids are 0 .. TA_GROUPS_MAX - 1. */
+#define TA_GROUPS_MAX 65536
+/** Deepest nesting of guards and spans on one thread. */
+#define TA_NEST_MAX 4096
+
+/* ---------------------------------------------------------------------- */
+/* Groups                                                                  */
+/* ---------------------------------------------------------------------- */
+
+/** An allocation group. Opaque; lives until the process exits. */
+typedef struct ta_group ta_group;
+
+/** One key/value tag of a group. Both strings are NUL-terminated. */
+struct ta_tag {
+	const char *key;
+	const char *value;
+};
+
+/**
+ * ta_group_register - find or create the group called @name.
+ * @name:  non-empty, at most TA_GROUP_NAME_MAX bytes. Copied.
+ * @tags:  array of @ntags tags, or NULL when @ntags is 0. Copied. Keys are
+ *         non-empty, at most TA_TAG_KEY_MAX bytes, and unique within the
+ *         array; values are at most TA_TAG_VALUE_MAX bytes (may be empty).
+ * @ntags: at most TA_TAGS_MAX.
+ *
+ * Idempotent: registering a name again with the same set of tags (in any
+ * order) returns the existing group. Ids are dense: root is 0, the first
+ * registered group is 1, and so on. "root" itself may be registered with no
+ * tags, which returns ta_group_root().
+ *
+ * Return: the group, or NULL with errno set to
+ *  EINVAL (bad name, bad tag, too many tags),
+ *  EEXIST (the name exists with a different set of tags),
+ *  ENOSPC (TA_GROUPS_MAX groups exist),
+ *  ENOMEM.
+ */
+TA_API ta_group *ta_group_register(const char *name, const struct ta_tag *tags, size_t ntags);
+
+/** ta_group_root - the root group: id 0, name "root", no tags. Never NULL. */
+TA_API ta_group *ta_group_root(void);
+
+/** ta_group_current - the group active on the calling thread. Never NULL. */
+TA_API ta_group *ta_group_current(void);
+
+/** ta_group_find - the group with id @id, or NULL with errno ENOENT. */
+TA_API ta_group *ta_group_find(uint32_t id);
+
+/** ta_group_id - @g's id. @g must be a group this library returned. */
+TA_API uint32_t ta_group_id(const ta_group *g);
+
+/** ta_group_name - @g's name; the string lives as long as the process. */
+TA_API const char *ta_group_name(const ta_group *g);
+
+/**
+ * ta_group_tags - @g's tags, in registration order.
+ * @tags: if not NULL, receives a pointer to the array (valid until exit).
+ * Return: the number of tags.
+ */
+TA_API size_t ta_group_tags(const ta_group *g, const struct ta_tag **tags);
+
+/* ---------------------------------------------------------------------- */
+/* Entering groups                                                         */
+/* ---------------------------------------------------------------------- */
+
+/**
+ * struct ta_guard - proof of one ta_group_enter(), kept on the caller's stack.
+ * The fields are private; a guard may be copied, but only exited once.
+ */
+typedef struct ta_guard {
+	uint64_t _ta_seq;      /* unique per enter; 0 for an inert guard */
+	uint32_t _ta_depth;    /* position on the thread's nesting stack */
+	uint32_t _ta_group_id; /* the group entered */
+} ta_guard;
+
+/**
+ * ta_group_enter - make @g the active group of the calling thread.
+ *
+ * Enters nest: the matching ta_guard_exit() restores what was active before.
+ * New threads start in root.
+ *
+ * Return: the guard. If @g is NULL or the thread is already TA_NEST_MAX deep,
+ * nothing is entered, errno is set (EINVAL, ENOSPC) and the guard returned is
+ * inert: its exit returns -EINVAL.
+ */
+TA_API ta_guard ta_group_enter(ta_group *g);
+
+/**
+ * ta_guard_exit - leave the group that @guard entered.
+ *
+ * Exits are LIFO. Exiting a guard that is not the innermost one still leaves
+ * the thread consistent: the thread returns to the group that was active
+ * before @guard's enter, and every guard or span entered after @guard becomes
+ * stale.
+ *
+ * Return: 0 for the innermost guard;
+ *  -EINVAL if @guard is NULL, inert, stale, already exited, from another
+ *          thread (nothing changes), or not the innermost (the thread is
+ *          unwound as described above);
+ */
+TA_API int ta_guard_exit(ta_guard *guard);
+
+/** @cond internal */
+static inline void _ta_guard_cleanup(ta_guard *guard)
+{
+	(void)ta_guard_exit(guard);
+}
+#define _TA_CONCAT2(a, b) a##b
+#define _TA_CONCAT(a, b) _TA_CONCAT2(a, b)
+/** @endcond */
+
+/**
+ * TA_GROUP_SCOPE(g) - enter @g until the end of the enclosing block.
+ * GCC/Clang only (cleanup attribute). Usable several times in one block.
+ */
+#define TA_GROUP_SCOPE(g)                                                            \
+	ta_guard _TA_CONCAT(_ta_scope_guard_, __LINE__)                              \
+		__attribute__((cleanup(_ta_guard_cleanup), unused)) = ta_group_enter(g)
+
+/* ---------------------------------------------------------------------- */
+/* Counters                                                                */
+/* ---------------------------------------------------------------------- */
+
+/**
+ * struct ta_stats - a group's counters.
+ * Sizes are the sizes the program asked for. A free counts in the group that
+ * made the allocation, whichever thread frees it. realloc counts as a free of
+ * the old block plus an allocation of the new one.
+ */
+struct ta_stats {
+	uint64_t allocated_bytes, allocated_objects; /* requested sizes */
+	uint64_t freed_bytes, freed_objects;
+	uint64_t wrapped_bytes_live; /* bytes held from the inner allocator, trailers included */
+};
+
+/**
+ * ta_group_stats - read @g's counters into @out.
+ *
+ * Exact once the threads that allocate or free in @g are quiescent; while
+ * they run, each field is a value it held recently. Cumulative fields never
+ * go backwards between two reads, also while threads exit. Safe from any
+ * thread at any time (takes a lock; not async-signal-safe).
+ *
+ * Return: 0, or -EINVAL if @g or @out is NULL.
+ */
+TA_API int ta_group_stats(const ta_group *g, struct ta_stats *out);
+
+/**
+ * ta_group_foreach - call @fn for every group, root first, in id order.
+ *
+ * Groups registered during the walk may or may not be visited. No lock is
+ * held while @fn runs, so @fn may call any function of this library.
+ *
+ * Return: 0 after visiting every group; -EINVAL if @fn is NULL; or the first
+ * non-zero value @fn returned, which stops the walk.
+ */
+TA_API int ta_group_foreach(int (*fn)(ta_group *g, void *arg), void *arg);
+
+/**
+ * struct ta_diag - process-wide diagnostic counters of the wrapper.
+ */
+struct ta_diag {
+	/** free/realloc of a pointer whose trailer does not verify: a pointer
+	 *  this wrapper did not produce (handed to the inner allocator
+	 *  untouched) or a block whose trailer an overflow clobbered (the two
+	 *  look alike). No group's counters change. */
+	uint64_t foreign_frees;
+	/** free/realloc of a block this wrapper already freed (its trailer
+	 *  carries the freed mark): ignored, so the inner heap stays intact. */
+	uint64_t double_frees;
+	/** trailers whose check bits verify but whose fields are impossible
+	 *  (size beyond the block, unknown group): the block is treated as
+	 *  foreign. */
+	uint64_t corrupt_trailers;
+	/** frees of blocks from the start-up arena (used while the inner
+	 *  allocator is being looked up): ignored. */
+	uint64_t bootstrap_frees;
+	/** 1 when the wrapper reads block sizes from glibc's chunk headers
+	 *  (verified at start), 0 when it asks the inner malloc_usable_size. */
+	uint64_t fast_usable_size;
+};
+
+/** ta_diag_read - read the diagnostic counters. Return: 0 or -EINVAL. */
+TA_API int ta_diag_read(struct ta_diag *out);
+
+/* ---------------------------------------------------------------------- */
+/* Spans: let a program's own span ids drive groups                       */
+/* ---------------------------------------------------------------------- */
+
+/** ta_span_bind - bind @span_id (non-zero) to @g. -EEXIST if bound to
+ *  another group (binding to the same group again returns 0), -EINVAL for
+ *  id 0 or NULL @g, -ENOMEM. */
+TA_API int ta_span_bind(uint64_t span_id, ta_group *g);
+/** ta_span_unbind - remove @span_id's binding. -ENOENT if unbound. Threads
+ *  inside the span keep their group until they exit it. */
+TA_API int ta_span_unbind(uint64_t span_id);
+/** ta_span_enter - make the group bound to @span_id active on this thread
+ *  until ta_span_exit(@span_id). -ENOENT if unbound (a balanced no-op: the
+ *  matching exit also returns -ENOENT), -EINVAL for id 0, -ENOSPC beyond
+ *  TA_NEST_MAX. */
+TA_API int ta_span_enter(uint64_t span_id);
+/** ta_span_exit - leave @span_id. 0 if it is the innermost entered span or
+ *  guard; -ENOENT for the exit of an unbound enter; -EINVAL otherwise (see
+ *  the README, "Spans", for how the thread is left). */
+TA_API int ta_span_exit(uint64_t span_id);
+
+/* ---------------------------------------------------------------------- */
+/* Tracker callbacks                                                       */
+/* ---------------------------------------------------------------------- */
+
+/**
+ * struct ta_tracker - callbacks for every allocation and free.
+ *
+ * Called on the allocating/freeing thread, after the operation, for every
+ * call the program makes; never for calls the library makes itself
+ * (including from inside a callback). A callback may allocate: those
+ * allocations are counted in root and raise no callback. Either function
+ * pointer may be NULL.
+ */
+struct ta_tracker {
+	void (*allocated)(void *ctx, const void *ptr, size_t size, size_t wrapped_size,
+	                  uint32_t group_id);
+	void (*freed)(void *ctx, const void *ptr, size_t size, size_t wrapped_size,
+	              uint32_t source_group_id, uint32_t current_group_id);
+	void *ctx;
+};
+
+/**
+ * ta_tracker_set - install a copy of @tracker, or remove it (NULL).
+ * When it returns, no thread is still running a callback of the previous
+ * tracker (except the calling thread, if it calls this from a callback).
+ * Return: 0 or -ENOMEM.
+ */
+TA_API int ta_tracker_set(const struct ta_tracker *tracker);
+
+/* ---------------------------------------------------------------------- */
+/* LTTng                                                                   */
+/* ---------------------------------------------------------------------- */
+
+/**
+ * ta_statedump - emit every group's group_register and group_tag events
+ * into the active LTTng sessions now.
+ * Return: 0, or -ENOSYS when LTTng support is not built or not loaded.
+ */
+TA_API int ta_statedump(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TRACKALLOC_H */

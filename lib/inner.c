@@ -1,0 +1,168 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The inner allocator: whatever malloc comes after libtrackalloc.so in symbol
+ * order, found with dlsym(RTLD_NEXT). dlsym itself may allocate, so while the
+ * lookup runs allocations come from a small static arena whose blocks free()
+ * recognises and ignores.
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <unistd.h>
+
+#include "ta-internal.h"
+
+struct ta_inner ta_inner;
+int ta_inner_state;
+int ta_glibc_layout;
+
+#define TA_BOOT_SIZE (256 * 1024)
+#define TA_BOOT_HDR 16
+
+static unsigned char ta_boot_arena[TA_BOOT_SIZE] __attribute__((aligned(64)));
+static size_t ta_boot_used;
+
+bool ta_boot_owns(const void *p)
+{
+	return (const unsigned char *)p >= ta_boot_arena &&
+	       (const unsigned char *)p < ta_boot_arena + TA_BOOT_SIZE;
+}
+
+size_t ta_boot_size(const void *p)
+{
+	size_t n;
+
+	memcpy(&n, (const unsigned char *)p - TA_BOOT_HDR, sizeof(n));
+	return n;
+}
+
+/*
+ * Bump allocation with the size stored in a 16-byte header. Never freed: it
+ * only serves the few calls dlsym makes before the inner allocator is known.
+ */
+void *ta_boot_alloc(size_t size, size_t align)
+{
+	size_t old, start, end;
+
+	if (align < TA_BOOT_HDR)
+		align = TA_BOOT_HDR;
+	if (align & (align - 1) || size > TA_BOOT_SIZE) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	old = __atomic_load_n(&ta_boot_used, __ATOMIC_RELAXED);
+	do {
+		start = (old + TA_BOOT_HDR + align - 1) & ~(align - 1);
+		end = start + ((size + 15) & ~(size_t)15);
+		if (end > TA_BOOT_SIZE) {
+			errno = ENOMEM;
+			return NULL;
+		}
+	} while (!__atomic_compare_exchange_n(&ta_boot_used, &old, end, false, __ATOMIC_RELAXED,
+	                                      __ATOMIC_RELAXED));
+	memcpy(ta_boot_arena + start - TA_BOOT_HDR, &size, sizeof(size));
+	return ta_boot_arena + start; /* static storage: already zero */
+}
+
+/*
+ * Reading the block size from glibc's chunk header saves an indirect call per
+ * free. It is only used when the inner malloc is glibc's own (not a debug
+ * shim, not jemalloc) and the computed size matches malloc_usable_size for a
+ * spread of sizes, alignments and an mmapped block.
+ */
+static int ta_glibc_layout_verified(void)
+{
+	static const size_t sizes[] = { 0, 1, 8, 24, 25, 100, 1000, 4096, 70000, 1u << 20 };
+	Dl_info info;
+	size_t i;
+
+	if (!dladdr((void *)ta_inner.malloc, &info) || !info.dli_fname ||
+	    !strstr(info.dli_fname, "/libc.so"))
+		return 0;
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		void *plain = ta_inner.malloc(sizes[i]);
+		void *aligned = ta_inner.memalign(256, sizes[i]);
+		int ok = 1;
+		size_t head;
+
+		if (plain) {
+			head = ((const size_t *)plain)[-1];
+			ok &= (head & ~(size_t)7) - ((head & 2) ? 16 : 8) ==
+			      ta_inner.malloc_usable_size(plain);
+		}
+		if (aligned) {
+			head = ((const size_t *)aligned)[-1];
+			ok &= (head & ~(size_t)7) - ((head & 2) ? 16 : 8) ==
+			      ta_inner.malloc_usable_size(aligned);
+		}
+		ta_inner.free(plain);
+		ta_inner.free(aligned);
+		if (!ok)
+			return 0;
+	}
+	return 1;
+}
+
+/* Check-bit secrets from the 16 random bytes the kernel gives every process
+ * (no syscall, available before anything else runs). */
+static void ta_secrets_init(void)
+{
+	const unsigned char *r = (const unsigned char *)getauxval(AT_RANDOM);
+	uint64_t a = 0x6a09e667f3bcc909ull, b = 0xbb67ae8584caa73bull;
+
+	if (r) {
+		memcpy(&a, r, 8);
+		memcpy(&b, r + 8, 8);
+	}
+	a ^= (uintptr_t)&ta_inner;
+	ta_secret = a | 1;
+	ta_secret_freed = (b ^ 0x5555555555555555ull) | 2;
+	if (ta_secret_freed == ta_secret)
+		ta_secret_freed ^= 4;
+}
+
+#define TA_RESOLVE(field, name)                                                      \
+	do {                                                                         \
+		void *sym = dlsym(RTLD_NEXT, name);                                  \
+		memcpy(&resolved.field, &sym, sizeof(sym));                          \
+	} while (0)
+
+void ta_inner_init(void)
+{
+	struct ta_inner resolved;
+	int expected = 0;
+
+	if (__atomic_load_n(&ta_inner_state, __ATOMIC_ACQUIRE) == 2)
+		return;
+	if (!__atomic_compare_exchange_n(&ta_inner_state, &expected, 1, false, __ATOMIC_ACQ_REL,
+	                                 __ATOMIC_ACQUIRE)) {
+		/* Another thread (or this one, re-entered through dlsym) is
+		 * resolving: callers fall back to the arena until it is done. */
+		return;
+	}
+	memset(&resolved, 0, sizeof(resolved));
+	TA_RESOLVE(malloc, "malloc");
+	TA_RESOLVE(free, "free");
+	TA_RESOLVE(calloc, "calloc");
+	TA_RESOLVE(realloc, "realloc");
+	TA_RESOLVE(posix_memalign, "posix_memalign");
+	TA_RESOLVE(memalign, "memalign");
+	TA_RESOLVE(malloc_usable_size, "malloc_usable_size");
+	if (!resolved.malloc || !resolved.free || !resolved.calloc || !resolved.realloc ||
+	    !resolved.posix_memalign || !resolved.memalign || !resolved.malloc_usable_size) {
+		/* Without a complete inner allocator nothing can work; this is
+		 * a broken installation, not a caller's mistake. */
+		static const char msg[] = "trackalloc: no inner allocator found after "
+		                          "libtrackalloc.so (dlsym RTLD_NEXT failed)\n";
+		ssize_t r = write(2, msg, sizeof(msg) - 1);
+		(void)r;
+		abort();
+	}
+	ta_inner = resolved;
+	ta_secrets_init();
+	ta_glibc_layout = ta_glibc_layout_verified();
+	__atomic_store_n(&ta_inner_state, 2, __ATOMIC_RELEASE);
+}

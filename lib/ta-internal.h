@@ -1,0 +1,217 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Internal declarations shared by the library's sources. Nothing here is
+ * exported: the build uses hidden visibility and only TA_API symbols and the
+ * malloc family leave libtrackalloc.so.
+ */
+#ifndef TA_INTERNAL_H
+#define TA_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <pthread.h>
+
+#include <urcu/list.h>
+
+#include "trackalloc.h"
+
+#define TA_LIKELY(x) __builtin_expect(!!(x), 1)
+#define TA_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define TA_TLS __thread __attribute__((tls_model("initial-exec")))
+
+/* Owner-written, reader-summed counters: plain relaxed loads and stores, never
+ * a read-modify-write instruction on shared memory. */
+#define TA_LOAD(p) __atomic_load_n((p), __ATOMIC_RELAXED)
+#define TA_STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
+#define TA_BUMP(p, v) TA_STORE((p), TA_LOAD(p) + (v))
+
+/* ---- inner allocator (inner.c) ---------------------------------------- */
+
+struct ta_inner {
+	void *(*malloc)(size_t);
+	void (*free)(void *);
+	void *(*calloc)(size_t, size_t);
+	void *(*realloc)(void *, size_t);
+	int (*posix_memalign)(void **, size_t, size_t);
+	void *(*memalign)(size_t, size_t);
+	size_t (*malloc_usable_size)(void *);
+};
+
+extern struct ta_inner ta_inner;
+/* 0: not resolved, 1: resolving, 2: ready */
+extern int ta_inner_state;
+/* Non-zero when block sizes can be read from glibc's chunk header. */
+extern int ta_glibc_layout;
+
+void ta_inner_init(void);
+void *ta_boot_alloc(size_t size, size_t align);
+bool ta_boot_owns(const void *p);
+size_t ta_boot_size(const void *p);
+
+/* Usable size of a block the inner allocator returned. */
+static inline size_t ta_inner_usable(void *p)
+{
+	if (TA_LIKELY(ta_glibc_layout)) {
+		size_t head = ((const size_t *)p)[-1];
+		/* chunk size minus header; mmapped chunks have no next-size
+		 * word to borrow (bit 1 is IS_MMAPPED). */
+		return (head & ~(size_t)7) - ((head & 2) ? 16 : 8);
+	}
+	return ta_inner.malloc_usable_size(p);
+}
+
+/* ---- trailer (wrapper.c) ------------------------------------------------ */
+/*
+ * The last 8 bytes of the inner block's usable size hold, from the low bit:
+ *   group id (16) | slack (28) | check (20)
+ * slack = usable - 8 - requested. check = hash(secret, address, fields).
+ * A freed block's trailer is re-encoded with the freed mark so that a second
+ * free of it is recognised.
+ */
+#define TA_TRAILER 8u
+#define TA_SLACK_BITS 28
+#define TA_SLACK_MAX ((1u << TA_SLACK_BITS) - 1)
+
+/* ---- per-thread counters (thread.c, counters.c) -------------------------- */
+
+struct ta_slot {
+	uint64_t allocated_bytes, allocated_objects;
+	uint64_t freed_bytes, freed_objects;
+	uint64_t wrapped; /* wrapped bytes allocated minus freed, mod 2^64 */
+};
+
+#define TA_PAGE_SHIFT 8
+#define TA_PAGE_SLOTS (1u << TA_PAGE_SHIFT)
+#define TA_PAGES (TA_GROUPS_MAX / TA_PAGE_SLOTS)
+
+struct ta_page {
+	struct ta_slot slot[TA_PAGE_SLOTS];
+};
+
+/* One entry of a thread's nesting stack: a guard or a span. */
+struct ta_frame {
+	uint64_t seq;      /* the guard's seq; spans use it too */
+	uint64_t span_id;  /* 0 for a guard */
+	uint32_t prev_gid; /* group active before this frame */
+	uint32_t gid;      /* group this frame made active */
+	uint32_t unbound;  /* span enter of an unbound span: a no-op frame */
+};
+
+/* Heap part of a thread's state, registered in the thread registry. */
+struct ta_thread {
+	struct cds_list_head node;   /* in ta_threads, under ta_registry_lock */
+	struct ta_page *pages[TA_PAGES]; /* written by owner, read by summers */
+	struct ta_frame *stack;
+	uint32_t depth, stack_cap;
+	uint64_t serial;   /* unique per thread, high bits of guard seqs */
+	uint64_t next_seq;
+	/* odd while inside a tracker callback; see tracker.c */
+	uint64_t hook_gen;
+};
+
+/* Initial-exec TLS: the fast path reads only this. */
+struct ta_tls {
+	struct ta_slot *slot;   /* slot of the active group; NULL: not set up */
+	struct ta_thread *th;
+	uint32_t gid;           /* active group id */
+	uint32_t nesting;       /* > 0 while the library itself runs */
+	int state;              /* 0 new, 1 live, 2 exited (counts go to totals) */
+	uint32_t saved_gid;     /* active group before the outermost nesting */
+	struct ta_slot *saved_slot;
+};
+
+extern TA_TLS struct ta_tls ta_tls;
+extern struct cds_list_head ta_threads;
+extern pthread_mutex_t ta_registry_lock;
+
+void ta_thread_setup(struct ta_tls *t);
+struct ta_slot *ta_thread_slot(struct ta_thread *th, uint32_t gid);
+void ta_thread_make_active(struct ta_tls *t, uint32_t gid);
+
+/* Library-internal section: allocations in it count in root, raise no hook. */
+void ta_nest_enter(void);
+void ta_nest_exit(void);
+
+/* Counters of a dead thread, or of the slow path when a thread has no slot. */
+void ta_totals_add(uint32_t gid, const struct ta_slot *delta);
+void ta_count_alloc_slow(uint32_t gid, size_t size, size_t wrapped);
+void ta_count_free_slow(uint32_t gid, size_t size, size_t wrapped);
+
+/* ---- groups (groups.c) ------------------------------------------------- */
+
+struct ta_group {
+	uint32_t id;
+	uint32_t ntags;
+	char *name;
+	struct ta_tag *tags;
+	/* counts folded from exited threads and slow-path counts */
+	struct ta_slot totals;
+};
+
+extern struct ta_group *ta_groups[TA_GROUPS_MAX];
+extern uint32_t ta_ngroups; /* published with release */
+
+static inline struct ta_group *ta_group_by_id(uint32_t id)
+{
+	if (id >= __atomic_load_n(&ta_ngroups, __ATOMIC_ACQUIRE))
+		return NULL;
+	return ta_groups[id];
+}
+
+void ta_groups_init(void);
+void ta_groups_atfork_prepare(void);
+void ta_groups_atfork_parent(void);
+void ta_groups_atfork_child(void);
+
+/* ---- diagnostics ------------------------------------------------------- */
+
+/* Check-bit secrets of live and freed trailers, set before the first block. */
+extern uint64_t ta_secret, ta_secret_freed;
+
+extern uint64_t ta_diag_foreign, ta_diag_double, ta_diag_corrupt, ta_diag_boot;
+#define TA_DIAG_INC(x) __atomic_add_fetch(&(x), 1, __ATOMIC_RELAXED)
+
+/* ---- hooks: tracker callbacks and tracepoints (tracker.c, trace.c) ------- */
+
+/* Non-zero when a tracker is installed: the wrapper then takes the hook path. */
+extern int ta_tracker_active;
+
+void ta_hook_alloc(void *ptr, size_t size, size_t wrapped, size_t align, uint32_t gid);
+void ta_hook_free(void *ptr, size_t size, size_t wrapped, uint32_t src, uint32_t cur);
+void ta_hook_realloc(void *in, void *out, size_t old_size, size_t old_wrapped, size_t size,
+                     size_t wrapped, uint32_t src, uint32_t cur);
+
+/* ---- nesting stack (thread.c) ------------------------------------------ */
+
+struct ta_frame *ta_frame_push(uint32_t gid, uint64_t span_id, bool unbound);
+void ta_frame_unwind(uint32_t depth);
+struct ta_frame *ta_frame_at(uint32_t depth);
+uint32_t ta_frame_depth(void);
+
+/* ---- configuration (config.c) ------------------------------------------ */
+
+#define TA_SAMPLE_MS_MAX 3600000u
+
+struct ta_config {
+	int lttng;           /* TRACKALLOC_LTTNG */
+	unsigned sample_ms;  /* TRACKALLOC_SAMPLE_MS */
+	const char *report;  /* TRACKALLOC_REPORT */
+};
+
+extern struct ta_config ta_config;
+
+int ta_parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out);
+int ta_report_to_fd(int fd);
+
+/* ---- fork handlers ------------------------------------------------------ */
+
+void ta_threads_atfork_prepare(void);
+void ta_threads_atfork_parent(void);
+void ta_threads_atfork_child(void);
+void ta_spans_atfork_prepare(void);
+void ta_spans_atfork_parent(void);
+void ta_spans_atfork_child(void);
+void ta_tracker_atfork_child(void);
+
+#endif /* TA_INTERNAL_H */

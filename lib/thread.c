@@ -1,0 +1,324 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Per-thread state: the counter slots the fast path writes, the nesting stack
+ * of guards and spans, and the thread registry that counter readers walk.
+ *
+ * The registry is a liburcu list under ta_registry_lock. Only slow paths take
+ * the lock: thread set-up and exit, counter reads, tracker changes, fork. A
+ * thread's state is never freed: when the thread exits its counts are folded
+ * into the group totals and the state is kept for the next new thread, so a
+ * reader or a tracker change never touches freed memory.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <string.h>
+
+#include "ta-internal.h"
+#include "trace-internal.h"
+
+TA_TLS struct ta_tls ta_tls;
+
+CDS_LIST_HEAD(ta_threads);
+static CDS_LIST_HEAD(ta_threads_free);
+pthread_mutex_t ta_registry_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static pthread_key_t ta_thread_key;
+static pthread_once_t ta_thread_key_once = PTHREAD_ONCE_INIT;
+static uint64_t ta_thread_serial;
+
+static void ta_thread_exit(void *arg);
+
+static void ta_thread_key_create(void)
+{
+	(void)pthread_key_create(&ta_thread_key, ta_thread_exit);
+}
+
+struct ta_slot *ta_thread_slot(struct ta_thread *th, uint32_t gid)
+{
+	struct ta_page **pp = &th->pages[gid >> TA_PAGE_SHIFT];
+	struct ta_page *pg = *pp;
+
+	if (TA_UNLIKELY(!pg)) {
+		pg = ta_inner.calloc(1, sizeof(*pg));
+		if (!pg)
+			return NULL; /* the caller counts through the totals */
+		/* readers may see the page as soon as it is published */
+		__atomic_store_n(pp, pg, __ATOMIC_RELEASE);
+	}
+	return &pg->slot[gid & (TA_PAGE_SLOTS - 1)];
+}
+
+static struct ta_thread *ta_thread_alloc(void)
+{
+	struct ta_thread *th = NULL;
+
+	pthread_mutex_lock(&ta_registry_lock);
+	if (!cds_list_empty(&ta_threads_free)) {
+		th = cds_list_entry(ta_threads_free.next, struct ta_thread, node);
+		cds_list_del(&th->node);
+	}
+	pthread_mutex_unlock(&ta_registry_lock);
+	if (!th) {
+		th = ta_inner.calloc(1, sizeof(*th));
+		if (!th)
+			return NULL;
+	}
+	th->serial = __atomic_add_fetch(&ta_thread_serial, 1, __ATOMIC_RELAXED);
+	th->next_seq = 0;
+	th->depth = 0;
+	pthread_mutex_lock(&ta_registry_lock);
+	cds_list_add_tail(&th->node, &ta_threads);
+	pthread_mutex_unlock(&ta_registry_lock);
+	return th;
+}
+
+/*
+ * First allocation (or enter) of a thread: attach its state. Leaves t->slot
+ * NULL when the thread has exited or memory is short; its counts then go
+ * straight into the group totals.
+ */
+void ta_thread_setup(struct ta_tls *t)
+{
+	if (t->state == 2)
+		return;
+	if (t->state == 0) {
+		struct ta_thread *th = ta_thread_alloc();
+
+		if (!th)
+			return;
+		t->th = th;
+		t->state = 1;
+		/* The slot must be valid before pthread_setspecific, which may
+		 * allocate and come back here. */
+		t->slot = ta_thread_slot(th, t->gid);
+		pthread_once(&ta_thread_key_once, ta_thread_key_create);
+		(void)pthread_setspecific(ta_thread_key, th);
+	}
+	if (!t->slot && t->th)
+		t->slot = ta_thread_slot(t->th, t->gid);
+}
+
+/* Add the counts of @th into the group totals and zero them. Registry lock held. */
+static void ta_thread_fold(struct ta_thread *th)
+{
+	uint32_t p, i;
+
+	for (p = 0; p < TA_PAGES; p++) {
+		struct ta_page *pg = th->pages[p];
+
+		if (!pg)
+			continue;
+		for (i = 0; i < TA_PAGE_SLOTS; i++) {
+			struct ta_slot *s = &pg->slot[i];
+
+			if (s->allocated_objects | s->freed_objects | s->wrapped)
+				ta_totals_add((p << TA_PAGE_SHIFT) | i, s);
+		}
+		memset(pg, 0, sizeof(*pg));
+	}
+}
+
+/* pthread key destructor: the thread is going away. */
+static void ta_thread_exit(void *arg)
+{
+	struct ta_thread *th = arg;
+	struct ta_tls *t = &ta_tls;
+
+	/* Counts made from here on (later destructors, TLS teardown) go to
+	 * the totals. The fold and the unlink happen under the lock that
+	 * readers take, so no read sees them half done. */
+	t->state = 2;
+	t->slot = NULL;
+	t->saved_slot = NULL;
+	pthread_mutex_lock(&ta_registry_lock);
+	ta_thread_fold(th);
+	cds_list_del(&th->node);
+	th->depth = 0;
+	cds_list_add(&th->node, &ta_threads_free);
+	pthread_mutex_unlock(&ta_registry_lock);
+	t->th = NULL;
+}
+
+void ta_thread_make_active(struct ta_tls *t, uint32_t gid)
+{
+	struct ta_slot *s = t->th ? ta_thread_slot(t->th, gid) : NULL;
+
+	if (t->nesting) {
+		/* Inside the library (a tracker callback, say) the thread
+		 * counts in root; the change shows once the nesting ends. */
+		t->saved_gid = gid;
+		t->saved_slot = s;
+	} else {
+		t->gid = gid;
+		t->slot = s;
+	}
+}
+
+void ta_nest_enter(void)
+{
+	struct ta_tls *t = &ta_tls;
+
+	if (t->nesting++ == 0) {
+		t->saved_gid = t->gid;
+		t->saved_slot = t->slot;
+		t->gid = 0;
+		t->slot = t->th ? ta_thread_slot(t->th, 0) : NULL;
+	}
+}
+
+void ta_nest_exit(void)
+{
+	struct ta_tls *t = &ta_tls;
+
+	if (--t->nesting == 0) {
+		t->gid = t->saved_gid;
+		t->slot = t->state == 1 ? t->saved_slot : NULL;
+	}
+}
+
+/* ---- the nesting stack: guards and spans ------------------------------ */
+
+/* Push a frame that makes @gid active. Return the frame, or NULL (errno). */
+struct ta_frame *ta_frame_push(uint32_t gid, uint64_t span_id, bool unbound)
+{
+	struct ta_tls *t = &ta_tls;
+	struct ta_thread *th;
+	struct ta_frame *f;
+
+	if (!t->th)
+		ta_thread_setup(t);
+	th = t->th;
+	if (!th) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	if (th->depth == th->stack_cap) {
+		uint32_t cap = th->stack_cap ? th->stack_cap * 2 : 16;
+		struct ta_frame *stack;
+
+		if (th->depth >= TA_NEST_MAX) {
+			errno = ENOSPC;
+			return NULL;
+		}
+		if (cap > TA_NEST_MAX)
+			cap = TA_NEST_MAX;
+		stack = ta_inner.realloc(th->stack, cap * sizeof(*stack));
+		if (!stack) {
+			errno = ENOMEM;
+			return NULL;
+		}
+		th->stack = stack;
+		th->stack_cap = cap;
+	}
+	f = &th->stack[th->depth++];
+	f->seq = (th->serial << 32) | ++th->next_seq;
+	f->span_id = span_id;
+	f->prev_gid = t->nesting ? t->saved_gid : t->gid;
+	f->gid = unbound ? f->prev_gid : gid;
+	f->unbound = unbound;
+	if (!unbound)
+		ta_thread_make_active(t, gid);
+	return f;
+}
+
+/* Pop every frame from @depth (1-based position) upward, restoring the group
+ * that was active before that frame. */
+void ta_frame_unwind(uint32_t depth)
+{
+	struct ta_tls *t = &ta_tls;
+	struct ta_thread *th = t->th;
+	uint32_t prev = th->stack[depth - 1].prev_gid;
+
+	th->depth = depth - 1;
+	ta_thread_make_active(t, prev);
+}
+
+struct ta_frame *ta_frame_at(uint32_t depth)
+{
+	struct ta_thread *th = ta_tls.th;
+
+	if (!th || depth == 0 || depth > th->depth)
+		return NULL;
+	return &th->stack[depth - 1];
+}
+
+uint32_t ta_frame_depth(void)
+{
+	struct ta_thread *th = ta_tls.th;
+
+	return th ? th->depth : 0;
+}
+
+TA_API ta_guard ta_group_enter(ta_group *g)
+{
+	ta_guard guard = { 0, 0, 0 };
+	struct ta_frame *f;
+
+	if (!g) {
+		errno = EINVAL;
+		return guard;
+	}
+	f = ta_frame_push(g->id, 0, false);
+	if (!f)
+		return guard;
+	guard._ta_seq = f->seq;
+	guard._ta_depth = ta_frame_depth();
+	guard._ta_group_id = g->id;
+	ta_trace_group_enter(g->id, f->prev_gid);
+	return guard;
+}
+
+TA_API int ta_guard_exit(ta_guard *guard)
+{
+	struct ta_frame *f;
+	bool innermost;
+
+	if (!guard || !guard->_ta_seq)
+		return -EINVAL;
+	f = ta_frame_at(guard->_ta_depth);
+	if (!f || f->seq != guard->_ta_seq || f->span_id)
+		return -EINVAL; /* stale, exited, or another thread's */
+	innermost = guard->_ta_depth == ta_frame_depth();
+	ta_trace_group_exit(f->gid, f->prev_gid);
+	ta_frame_unwind(guard->_ta_depth);
+	guard->_ta_seq = 0;
+	return innermost ? 0 : -EINVAL;
+}
+
+TA_API ta_group *ta_group_current(void)
+{
+	struct ta_tls *t = &ta_tls;
+
+	return ta_group_by_id(t->nesting ? t->saved_gid : t->gid);
+}
+
+/* ---- fork ------------------------------------------------------------- */
+
+void ta_threads_atfork_prepare(void)
+{
+	pthread_mutex_lock(&ta_registry_lock);
+}
+
+void ta_threads_atfork_parent(void)
+{
+	pthread_mutex_unlock(&ta_registry_lock);
+}
+
+/* In the child only the forking thread survives: the others' counts are
+ * folded (their live blocks are in the child's memory too) and their states
+ * kept for reuse. */
+void ta_threads_atfork_child(void)
+{
+	struct ta_thread *th, *tmp;
+	struct ta_thread *self = ta_tls.th;
+
+	pthread_mutex_init(&ta_registry_lock, NULL);
+	cds_list_for_each_entry_safe(th, tmp, &ta_threads, node) {
+		if (th == self)
+			continue;
+		ta_thread_fold(th);
+		cds_list_del(&th->node);
+		th->depth = 0;
+		cds_list_add(&th->node, &ta_threads_free);
+	}
+}

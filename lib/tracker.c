@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Hooks: the tracker callbacks and the per-call tracepoints. The wrapper
+ * comes here only when a tracker is installed or a trackalloc event is
+ * enabled. Hooks run as a library-internal section (ta_nest_enter): what a
+ * callback or LTTng-UST allocates there counts in root and raises no hook.
+ *
+ * Replacing the tracker waits until no other thread is still inside a
+ * callback of the old one: each thread's hook_gen is odd while it runs a
+ * callback, and ta_tracker_set() waits for every odd value it saw to change.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <sched.h>
+#include <string.h>
+
+#include "ta-internal.h"
+#include "trace-internal.h"
+
+int ta_tracker_active;
+static struct ta_tracker *ta_tracker_cur;
+static pthread_mutex_t ta_tracker_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Begin a callback: return the tracker to call, or NULL. */
+static struct ta_tracker *ta_tracker_begin(struct ta_thread *th)
+{
+	if (!th || !__atomic_load_n(&ta_tracker_active, __ATOMIC_RELAXED))
+		return NULL;
+	TA_STORE(&th->hook_gen, TA_LOAD(&th->hook_gen) + 1);
+	/* Order the store above before the load below (Dekker with the
+	 * exchange in ta_tracker_set). */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	return __atomic_load_n(&ta_tracker_cur, __ATOMIC_ACQUIRE);
+}
+
+static void ta_tracker_end(struct ta_thread *th)
+{
+	__atomic_store_n(&th->hook_gen, TA_LOAD(&th->hook_gen) + 1, __ATOMIC_RELEASE);
+}
+
+void ta_hook_alloc(void *ptr, size_t size, size_t wrapped, size_t align, uint32_t gid)
+{
+	struct ta_tls *t = &ta_tls;
+	struct ta_thread *th = t->th;
+	struct ta_tracker *tr;
+
+	if (t->nesting)
+		return;
+	ta_nest_enter();
+	tr = ta_tracker_begin(th);
+	if (tr) {
+		if (tr->allocated)
+			tr->allocated(tr->ctx, ptr, size, wrapped, gid);
+		ta_tracker_end(th);
+	}
+	ta_trace_alloc(ptr, size, wrapped, align, gid);
+	ta_nest_exit();
+}
+
+void ta_hook_free(void *ptr, size_t size, size_t wrapped, uint32_t src, uint32_t cur)
+{
+	struct ta_tls *t = &ta_tls;
+	struct ta_thread *th = t->th;
+	struct ta_tracker *tr;
+
+	if (t->nesting)
+		return;
+	ta_nest_enter();
+	tr = ta_tracker_begin(th);
+	if (tr) {
+		if (tr->freed)
+			tr->freed(tr->ctx, ptr, size, wrapped, src, cur);
+		ta_tracker_end(th);
+	}
+	ta_trace_free(ptr, size, src, cur);
+	ta_nest_exit();
+}
+
+void ta_hook_realloc(void *in, void *out, size_t old_size, size_t old_wrapped, size_t size,
+                     size_t wrapped, uint32_t src, uint32_t cur)
+{
+	struct ta_tls *t = &ta_tls;
+	struct ta_thread *th = t->th;
+	struct ta_tracker *tr;
+
+	if (t->nesting)
+		return;
+	ta_nest_enter();
+	tr = ta_tracker_begin(th);
+	if (tr) {
+		/* the contract: a realloc is a free plus an allocation */
+		if (tr->freed)
+			tr->freed(tr->ctx, in, old_size, old_wrapped, src, cur);
+		if (tr->allocated)
+			tr->allocated(tr->ctx, out, size, wrapped, cur);
+		ta_tracker_end(th);
+	}
+	ta_trace_realloc(in, out, old_size, size, src, cur);
+	ta_nest_exit();
+}
+
+struct ta_waiter {
+	struct ta_thread *th;
+	uint64_t gen;
+};
+
+/* Wait until every other thread seen inside a callback has left it. Thread
+ * states are never freed, so reading one after its thread exited is safe. */
+static void ta_tracker_quiesce(void)
+{
+	struct ta_thread *self = ta_tls.th, *th;
+	struct ta_waiter *w;
+	size_t n = 0, i = 0;
+
+	pthread_mutex_lock(&ta_registry_lock);
+	cds_list_for_each_entry(th, &ta_threads, node)
+		n++;
+	w = ta_inner.malloc((n ? n : 1) * sizeof(*w));
+	if (w) {
+		cds_list_for_each_entry(th, &ta_threads, node) {
+			uint64_t gen = __atomic_load_n(&th->hook_gen, __ATOMIC_SEQ_CST);
+
+			if (th != self && (gen & 1)) {
+				w[i].th = th;
+				w[i++].gen = gen;
+			}
+		}
+	}
+	pthread_mutex_unlock(&ta_registry_lock);
+	if (!w) {
+		/* No room for the list: wait on the live threads one by one. */
+		for (;;) {
+			int busy = 0;
+
+			pthread_mutex_lock(&ta_registry_lock);
+			cds_list_for_each_entry(th, &ta_threads, node)
+				busy |= th != self && (__atomic_load_n(&th->hook_gen,
+				                                       __ATOMIC_SEQ_CST) & 1);
+			pthread_mutex_unlock(&ta_registry_lock);
+			if (!busy)
+				return;
+			sched_yield();
+		}
+	}
+	for (n = i, i = 0; i < n; i++)
+		while (__atomic_load_n(&w[i].th->hook_gen, __ATOMIC_ACQUIRE) == w[i].gen)
+			sched_yield();
+	ta_inner.free(w);
+}
+
+TA_API int ta_tracker_set(const struct ta_tracker *tracker)
+{
+	struct ta_tracker *copy = NULL, *old;
+
+	if (tracker) {
+		copy = ta_inner.malloc(sizeof(*copy));
+		if (!copy)
+			return -ENOMEM;
+		*copy = *tracker;
+	}
+	pthread_mutex_lock(&ta_tracker_lock);
+	old = __atomic_exchange_n(&ta_tracker_cur, copy, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&ta_tracker_active, copy != NULL, __ATOMIC_SEQ_CST);
+	pthread_mutex_unlock(&ta_tracker_lock);
+	ta_tracker_quiesce();
+	ta_inner.free(old);
+	return 0;
+}
+
+void ta_tracker_atfork_child(void)
+{
+	pthread_mutex_init(&ta_tracker_lock, NULL);
+}
