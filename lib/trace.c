@@ -1,13 +1,346 @@
 /* SPDX-License-Identifier: MIT */
-/* LTTng-UST emission; without the lttng feature only ta_statedump remains. */
+/*
+ * LTTng-UST emission (tracepoint dynamic linkage: the probes live in
+ * libtrackalloc-lttng.so, which ta_trace_init dlopens unless
+ * TRACKALLOC_LTTNG=0).
+ *
+ * Late sessions. LTTng-UST 2.13 has no "session started" hook, so a watcher
+ * thread polls every TA_WATCH_MS: when a session that records group_register
+ * becomes active, it re-emits every group's group_register/group_tag events
+ * (a statedump). It also starts the sampler thread while group_stats is
+ * enabled, and lets it end when the event is disabled. Both threads run as
+ * library-internal code: what they allocate counts in root and emits nothing.
+ */
+#define _GNU_SOURCE
+/* Must precede the first inclusion of the provider header (trace-internal.h). */
+#if TA_WITH_LTTNG
+#define LTTNG_UST_TRACEPOINT_DEFINE
+#define LTTNG_UST_TRACEPOINT_PROBE_DYNAMIC_LINKAGE
+#endif
+#include <dlfcn.h>
 #include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <time.h>
 
 #include "ta-internal.h"
 #include "trace-internal.h"
 
-#if !TA_WITH_LTTNG
+#if TA_WITH_LTTNG
+
+#include <lttng/ust-events.h>
+
+#define TA_WATCH_MS 50
+
+static void *ta_provider;          /* dlopen handle of the probes */
+static int ta_provider_loaded;
+static int ta_watcher_running, ta_sampler_running;
+
+/* LTTng-UST's fork hooks (lttng/ust-fork.h), called unless the program
+ * already preloads liblttng-ust-fork.so, which calls them itself. */
+static void (*ta_ust_before_fork)(sigset_t *);
+static void (*ta_ust_after_fork_parent)(sigset_t *);
+static void (*ta_ust_after_fork_child)(sigset_t *);
+static sigset_t ta_fork_sigset;
+
+/* ---- per-call events --------------------------------------------------- */
+
+void ta_trace_alloc(void *ptr, size_t size, size_t wrapped, size_t align, uint32_t gid)
+{
+	(void)wrapped;
+	if (align)
+		lttng_ust_tracepoint(trackalloc, alloc_aligned, ptr, size, align, gid);
+	else
+		lttng_ust_tracepoint(trackalloc, alloc, ptr, size, gid);
+}
+
+void ta_trace_free(void *ptr, size_t size, uint32_t src, uint32_t cur)
+{
+	lttng_ust_tracepoint(trackalloc, free, ptr, size, src, cur);
+}
+
+void ta_trace_realloc(void *in, void *out, size_t old_size, size_t size, uint32_t src,
+                      uint32_t cur)
+{
+	lttng_ust_tracepoint(trackalloc, realloc, in, out, old_size, size, src, cur);
+}
+
+/* Group and span events come from library calls, not from the allocator:
+ * they run as library-internal code so LTTng-UST's own allocations (the first
+ * event of a thread, say) count in root and raise nothing. */
+void ta_trace_group_enter(uint32_t gid, uint32_t prev)
+{
+	if (!lttng_ust_tracepoint_enabled(trackalloc, group_enter))
+		return;
+	ta_nest_enter();
+	lttng_ust_do_tracepoint(trackalloc, group_enter, gid, prev);
+	ta_nest_exit();
+}
+
+void ta_trace_group_exit(uint32_t gid, uint32_t restored)
+{
+	if (!lttng_ust_tracepoint_enabled(trackalloc, group_exit))
+		return;
+	ta_nest_enter();
+	lttng_ust_do_tracepoint(trackalloc, group_exit, gid, restored);
+	ta_nest_exit();
+}
+
+void ta_trace_span(int what, uint64_t span_id, uint32_t gid)
+{
+	if (!lttng_ust_tracepoint_enabled(trackalloc, span_bind) &&
+	    !lttng_ust_tracepoint_enabled(trackalloc, span_unbind) &&
+	    !lttng_ust_tracepoint_enabled(trackalloc, span_enter) &&
+	    !lttng_ust_tracepoint_enabled(trackalloc, span_exit))
+		return;
+	ta_nest_enter();
+	switch (what) {
+	case TA_SPAN_BIND:
+		lttng_ust_tracepoint(trackalloc, span_bind, span_id, gid);
+		break;
+	case TA_SPAN_UNBIND:
+		lttng_ust_tracepoint(trackalloc, span_unbind, span_id, gid);
+		break;
+	case TA_SPAN_ENTER:
+		lttng_ust_tracepoint(trackalloc, span_enter, span_id, gid);
+		break;
+	case TA_SPAN_EXIT:
+		lttng_ust_tracepoint(trackalloc, span_exit, span_id, gid);
+		break;
+	}
+	ta_nest_exit();
+}
+
+void ta_trace_group_metadata(const struct ta_group *g)
+{
+	uint32_t i;
+
+	if (!lttng_ust_tracepoint_enabled(trackalloc, group_register) &&
+	    !lttng_ust_tracepoint_enabled(trackalloc, group_tag))
+		return;
+	ta_nest_enter();
+	lttng_ust_do_tracepoint(trackalloc, group_register, g->id, g->name, g->ntags);
+	for (i = 0; i < g->ntags; i++)
+		lttng_ust_tracepoint(trackalloc, group_tag, g->id, g->tags[i].key,
+		                     g->tags[i].value);
+	ta_nest_exit();
+}
+
+static int ta_statedump_group(ta_group *g, void *arg)
+{
+	(void)arg;
+	ta_trace_group_metadata(g);
+	return 0;
+}
+
+TA_API int ta_statedump(void)
+{
+	if (!__atomic_load_n(&ta_provider_loaded, __ATOMIC_ACQUIRE))
+		return -ENOSYS;
+	ta_group_foreach(ta_statedump_group, NULL);
+	return 0;
+}
+
+static int ta_sample_group(ta_group *g, void *arg)
+{
+	struct ta_stats st;
+
+	(void)arg;
+	ta_group_stats(g, &st);
+	lttng_ust_tracepoint(trackalloc, group_stats, g->id, st.allocated_bytes,
+	                     st.allocated_objects, st.freed_bytes, st.freed_objects,
+	                     st.wrapped_bytes_live);
+	return 0;
+}
+
+/* ---- is anyone recording? ------------------------------------------------ */
+
+/*
+ * True when some session that has @tp's event is active. Reads the probe
+ * list LTTng-UST attaches to an enabled tracepoint, through the base ABI of
+ * lttng/ust-events.h (the same path the generated probe takes).
+ */
+static int ta_tp_recording(struct lttng_ust_tracepoint *tp)
+{
+	struct lttng_ust_tracepoint_probe *probes;
+	int active = 0;
+
+	if (!__atomic_load_n(&tp->state, __ATOMIC_RELAXED) ||
+	    !lttng_ust_tracepoint_dlopen_ptr || !lttng_ust_tracepoint_dlopen_ptr->rcu_read_lock_sym)
+		return 0;
+	lttng_ust_tracepoint_dlopen_ptr->rcu_read_lock_sym();
+	probes = lttng_ust_tp_rcu_dereference(tp->probes);
+	for (; probes && probes->func && !active; probes++) {
+		struct lttng_ust_event_common *ev = probes->data;
+		struct lttng_ust_event_recorder *rec;
+
+		if (!ev || ev->type != LTTNG_UST_EVENT_TYPE_RECORDER || !ev->enabled)
+			continue;
+		rec = ev->child;
+		active = rec && rec->chan && rec->chan->parent && rec->chan->parent->session &&
+		         __atomic_load_n(&rec->chan->parent->session->active, __ATOMIC_RELAXED);
+	}
+	lttng_ust_tracepoint_dlopen_ptr->rcu_read_unlock_sym();
+	return active;
+}
+
+/* ---- watcher and sampler threads --------------------------------------- */
+
+static void ta_sleep_ms(unsigned ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/* Internal threads: block signals (the program's handlers are not for us),
+ * count in root, emit nothing through the allocation hooks. */
+static void ta_internal_thread_start(void)
+{
+	sigset_t all;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	ta_nest_enter();
+}
+
+/* Runs while group_stats is enabled, then clears ta_sampler_running and
+ * ends: no sampling thread exists while the event is disabled. */
+static void *ta_sampler_main(void *arg)
+{
+	(void)arg;
+	ta_internal_thread_start();
+	(void)pthread_setname_np(pthread_self(), "ta-sampler");
+	while (lttng_ust_tracepoint_enabled(trackalloc, group_stats)) {
+		if (ta_tp_recording(&lttng_ust_tracepoint_trackalloc___group_stats))
+			ta_group_foreach(ta_sample_group, NULL);
+		ta_sleep_ms(ta_config.sample_ms);
+	}
+	__atomic_store_n(&ta_sampler_running, 0, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+static pthread_t ta_thread_detached(void *(*fn)(void *), int *running)
+{
+	pthread_attr_t attr;
+	pthread_t tid;
+
+	__atomic_store_n(running, 1, __ATOMIC_RELEASE);
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	if (pthread_create(&tid, &attr, fn, NULL) != 0)
+		__atomic_store_n(running, 0, __ATOMIC_RELEASE);
+	pthread_attr_destroy(&attr);
+	return tid;
+}
+
+static void *ta_watcher_main(void *arg)
+{
+	int was_recording = 0;
+
+	(void)arg;
+	ta_internal_thread_start();
+	(void)pthread_setname_np(pthread_self(), "ta-watcher");
+	for (;;) {
+		int rec = ta_tp_recording(&lttng_ust_tracepoint_trackalloc___group_register);
+
+		if (rec && !was_recording)
+			ta_statedump();
+		was_recording = rec;
+		if (lttng_ust_tracepoint_enabled(trackalloc, group_stats) &&
+		    !__atomic_load_n(&ta_sampler_running, __ATOMIC_ACQUIRE))
+			ta_thread_detached(ta_sampler_main, &ta_sampler_running);
+		ta_sleep_ms(TA_WATCH_MS);
+	}
+	return NULL;
+}
+
+static void ta_watcher_start(void)
+{
+	ta_thread_detached(ta_watcher_main, &ta_watcher_running);
+}
+
+/* At exit, a last sample so counters-mode traces end on the final values. */
+static void ta_trace_at_exit(void)
+{
+	ta_nest_enter();
+	if (ta_tp_recording(&lttng_ust_tracepoint_trackalloc___group_stats))
+		ta_group_foreach(ta_sample_group, NULL);
+	ta_nest_exit();
+}
+
+/* The probes sit next to libtrackalloc.so (installed, or in the build tree). */
+static void *ta_provider_open(void)
+{
+	char path[4096];
+	Dl_info info;
+	void *h;
+
+	if (dladdr((void *)ta_trace_init, &info) && info.dli_fname) {
+		const char *slash = strrchr(info.dli_fname, '/');
+
+		if (slash && (size_t)(slash - info.dli_fname) + sizeof(TA_LTTNG_PROVIDER) + 1 <
+		                     sizeof(path)) {
+			memcpy(path, info.dli_fname, (size_t)(slash - info.dli_fname) + 1);
+			strcpy(path + (slash - info.dli_fname) + 1, TA_LTTNG_PROVIDER);
+			h = dlopen(path, RTLD_NOW | RTLD_GLOBAL);
+			if (h)
+				return h;
+		}
+	}
+	return dlopen(TA_LTTNG_PROVIDER, RTLD_NOW | RTLD_GLOBAL);
+}
+
+void ta_trace_init(void)
+{
+	ta_nest_enter();
+	ta_provider = ta_provider_open();
+	if (ta_provider) {
+		void *ust = dlopen("liblttng-ust.so.1", RTLD_NOW | RTLD_NOLOAD);
+		void *fork_wrapper = dlopen("liblttng-ust-fork.so.1", RTLD_NOW | RTLD_NOLOAD);
+
+		if (ust && !fork_wrapper) {
+			*(void **)&ta_ust_before_fork = dlsym(ust, "lttng_ust_before_fork");
+			*(void **)&ta_ust_after_fork_parent = dlsym(ust, "lttng_ust_after_fork_parent");
+			*(void **)&ta_ust_after_fork_child = dlsym(ust, "lttng_ust_after_fork_child");
+		}
+		__atomic_store_n(&ta_provider_loaded, 1, __ATOMIC_RELEASE);
+		atexit(ta_trace_at_exit);
+		ta_watcher_start();
+	}
+	ta_nest_exit();
+}
+
+void ta_trace_atfork_prepare(void)
+{
+	if (ta_ust_before_fork && ta_ust_after_fork_parent && ta_ust_after_fork_child)
+		ta_ust_before_fork(&ta_fork_sigset);
+}
+
+void ta_trace_atfork_parent(void)
+{
+	if (ta_ust_before_fork && ta_ust_after_fork_parent && ta_ust_after_fork_child)
+		ta_ust_after_fork_parent(&ta_fork_sigset);
+}
+
+/* The child has neither the watcher nor the sampler: start a new watcher,
+ * which restarts sampling if group_stats is still enabled. */
+void ta_trace_atfork_child(void)
+{
+	ta_sampler_running = 0;
+	ta_watcher_running = 0;
+	if (ta_ust_before_fork && ta_ust_after_fork_parent && ta_ust_after_fork_child)
+		ta_ust_after_fork_child(&ta_fork_sigset);
+	if (__atomic_load_n(&ta_provider_loaded, __ATOMIC_ACQUIRE))
+		ta_watcher_start();
+}
+
+#else /* !TA_WITH_LTTNG */
+
 TA_API int ta_statedump(void)
 {
 	return -ENOSYS;
 }
+
 #endif
