@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Install what trackalloc needs to build, record, report and test, from
+# Debian 12's archive. Runs apt-get as root, or through sudo.
+set -euo pipefail
+
+packages=(
+	gcc g++ meson ninja-build pkg-config
+	liburcu-dev liblttng-ust-dev lttng-tools check
+	babeltrace2 libbabeltrace2-dev python3 python3-bt2 python3-matplotlib
+	libjemalloc2 sqlite3 perl libxml2-utils procps
+)
+
+missing=()
+for p in "${packages[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+sudo=
+[ "$(id -u)" -eq 0 ] || sudo=sudo
+echo "trackalloc: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
