@@ -19,17 +19,10 @@ struct ta_inner ta_inner;
 int ta_inner_state;
 int ta_glibc_layout;
 
-#define TA_BOOT_SIZE (256 * 1024)
 #define TA_BOOT_HDR 16
 
-static unsigned char ta_boot_arena[TA_BOOT_SIZE] __attribute__((aligned(64)));
+unsigned char ta_boot_arena[TA_BOOT_SIZE] __attribute__((aligned(64)));
 static size_t ta_boot_used;
-
-bool ta_boot_owns(const void *p)
-{
-	return (const unsigned char *)p >= ta_boot_arena &&
-	       (const unsigned char *)p < ta_boot_arena + TA_BOOT_SIZE;
-}
 
 size_t ta_boot_size(const void *p)
 {
@@ -119,9 +112,9 @@ static void ta_secrets_init(void)
 	}
 	a ^= (uintptr_t)&ta_inner;
 	ta_secret = a | 1;
-	ta_secret_freed = (b ^ 0x5555555555555555ull) | 2;
-	if (ta_secret_freed == ta_secret)
-		ta_secret_freed ^= 4;
+	/* only its check bits are used: keep the top one set so that the
+	 * freed mark always differs from the live trailer */
+	ta_secret_freed = b | (1ull << 63);
 }
 
 #define TA_RESOLVE(field, name)                                                      \

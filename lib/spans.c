@@ -1,41 +1,367 @@
 /* SPDX-License-Identifier: MIT */
-/* Span binding: placeholder until issue 4 lands; every call reports ENOSYS. */
+/*
+ * Span binding: a program's own span ids (requests, tasks, transactions)
+ * drive allocation groups.
+ *
+ * The span table maps a span id to a group id. It is a liburcu lock-free hash
+ * table synchronized with the urcu-bp flavor, so that any application thread
+ * may enter a span without registering with liburcu first.
+ *
+ * ta_span_enter looks the id up inside an RCU read-side section, copies the
+ * group id into a new frame of the thread's nesting stack (thread.c) and
+ * leaves: no lock, no allocation through the wrapper. ta_span_exit never reads
+ * the table: the frame says what to restore, so binding or unbinding a span
+ * while threads are inside it changes later enters only.
+ *
+ * Writers (bind, unbind) are serialized by ta_spans_lock and run as a
+ * library-internal section, so that what liburcu allocates for the table
+ * (bucket arrays, through this library's own malloc) counts in root and
+ * raises no hook. The table is resized by the writer itself: no resize
+ * worker thread allocates behind the library's back. Entries come from the
+ * inner allocator. An unbound entry is retired, and retired entries are freed
+ * in batches after a grace period, so that a program unbinding one span per
+ * request does not wait for a grace period each time.
+ */
+#define _GNU_SOURCE
 #include <errno.h>
 
+#include <urcu/urcu-bp.h>
+#include <urcu/rculfhash.h>
+
 #include "ta-internal.h"
+#include "trace-internal.h"
+
+/*
+ * ThreadSanitizer cannot see the ordering liburcu (an uninstrumented
+ * library) provides: tell it that publishing an entry happens before reading
+ * it, and that every read-side section ends before the grace period that
+ * precedes the entry's free.
+ */
+#if defined(__SANITIZE_THREAD__)
+#define TA_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define TA_TSAN 1
+#endif
+#endif
+#ifdef TA_TSAN
+#include <sanitizer/tsan_interface.h>
+#define TA_TSAN_RELEASE(p) __tsan_release((void *)(p))
+#define TA_TSAN_ACQUIRE(p) __tsan_acquire((void *)(p))
+#else
+#define TA_TSAN_RELEASE(p) ((void)(p))
+#define TA_TSAN_ACQUIRE(p) ((void)(p))
+#endif
+
+/* Initial (and smallest) bucket count, and how many unbound entries wait for
+ * one grace period before they are freed together. */
+#define TA_SPAN_BUCKETS_MIN 64ul
+#define TA_SPAN_RETIRE_BATCH 64u
+
+struct ta_span {
+	struct cds_lfht_node node;
+	uint64_t id;
+	uint32_t gid;
+};
+
+/* Published with release once, on the first bind; never freed. */
+static struct cds_lfht *ta_spans_ht;
+
+/* Writer state, under ta_spans_lock. */
+static pthread_mutex_t ta_spans_lock = PTHREAD_MUTEX_INITIALIZER;
+static unsigned long ta_spans_count;   /* bound ids */
+static unsigned long ta_spans_buckets; /* the size last asked of the table */
+static struct ta_span *ta_spans_retired[TA_SPAN_RETIRE_BATCH];
+static unsigned ta_spans_nretired;
+
+/* Set once a thread is registered with urcu-bp; see ta_span_reader_setup. */
+static TA_TLS int ta_span_reader;
+
+/* Stands for "every read-side section so far" in the TSan annotations. */
+static char ta_spans_grace;
+
+/* ids are often sequential: mix all their bits into the bucket index */
+static inline unsigned long ta_span_hash(uint64_t id)
+{
+	id ^= id >> 33;
+	id *= 0xff51afd7ed558ccdull;
+	id ^= id >> 33;
+	id *= 0xc4ceb9fe1a85ec53ull;
+	id ^= id >> 33;
+	return (unsigned long)id;
+}
+
+static int ta_span_match(struct cds_lfht_node *node, const void *key)
+{
+	struct ta_span *e = caa_container_of(node, struct ta_span, node);
+
+	TA_TSAN_ACQUIRE(e);
+	return e->id == *(const uint64_t *)key;
+}
+
+/* The entry bound to @id, or NULL. Inside a read-side section. */
+static inline struct ta_span *ta_span_lookup(struct cds_lfht *ht, uint64_t id)
+{
+	struct cds_lfht_iter iter;
+	struct cds_lfht_node *node;
+
+	cds_lfht_lookup(ht, ta_span_hash(id), ta_span_match, &id, &iter);
+	node = cds_lfht_iter_get_node(&iter);
+	return node ? caa_container_of(node, struct ta_span, node) : NULL;
+}
+
+/*
+ * urcu-bp registers a thread on its first read-side section, and registering
+ * may allocate (pthread_setspecific) while liburcu holds its registry lock.
+ * Do it explicitly, once per thread, as a library-internal section: that
+ * allocation then raises no hook, so no tracker callback can re-enter this
+ * file (and liburcu's lock) on the same thread.
+ */
+static void ta_span_reader_setup(void)
+{
+	ta_nest_enter();
+	urcu_bp_register_thread();
+	ta_nest_exit();
+	ta_span_reader = 1;
+}
+
+/* ---- writers ------------------------------------------------------------ */
+
+/* Create the table on the first bind. Writer lock held. */
+static struct cds_lfht *ta_spans_table(void)
+{
+	struct cds_lfht *ht = ta_spans_ht;
+
+	if (ht)
+		return ht;
+	/* max_nr_buckets 0: unbounded, bucket arrays from calloc by order */
+	ht = cds_lfht_new_flavor(TA_SPAN_BUCKETS_MIN, TA_SPAN_BUCKETS_MIN, 0, 0, &urcu_bp_flavor,
+	                         NULL);
+	if (!ht)
+		return NULL;
+	ta_spans_buckets = TA_SPAN_BUCKETS_MIN;
+	__atomic_store_n(&ta_spans_ht, ht, __ATOMIC_RELEASE);
+	return ht;
+}
+
+/*
+ * Keep about one bucket per bound id: double when the ids outnumber the
+ * buckets, halve when they fill less than an eighth. Resizing waits for
+ * grace periods: never from inside a read-side section. Writer lock held.
+ */
+static void ta_spans_resize(struct cds_lfht *ht)
+{
+	unsigned long want = ta_spans_buckets;
+
+	if (ta_spans_count > want)
+		want *= 2;
+	else if (want > TA_SPAN_BUCKETS_MIN && ta_spans_count < want / 8)
+		want /= 2;
+	if (want == ta_spans_buckets)
+		return;
+	ta_spans_buckets = want;
+	cds_lfht_resize(ht, want);
+}
+
+/* Free the retired entries once no reader can still see them. Writer lock
+ * held, outside any read-side section. */
+static void ta_spans_reclaim(void)
+{
+	unsigned i;
+
+	urcu_bp_synchronize_rcu();
+	TA_TSAN_ACQUIRE(&ta_spans_grace);
+	for (i = 0; i < ta_spans_nretired; i++)
+		ta_inner.free(ta_spans_retired[i]);
+	ta_spans_nretired = 0;
+}
+
+static int ta_span_bind_locked(uint64_t span_id, uint32_t gid)
+{
+	struct cds_lfht *ht = ta_spans_table();
+	struct ta_span *e;
+
+	if (!ht)
+		return -ENOMEM;
+	urcu_bp_read_lock();
+	e = ta_span_lookup(ht, span_id);
+	urcu_bp_read_unlock();
+	if (e) /* stable: only writers change the table, and we are the one */
+		return e->gid == gid ? 0 : -EEXIST;
+	e = ta_inner.malloc(sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	cds_lfht_node_init(&e->node);
+	e->id = span_id;
+	e->gid = gid;
+	TA_TSAN_RELEASE(e);
+	urcu_bp_read_lock();
+	cds_lfht_add(ht, ta_span_hash(span_id), &e->node);
+	urcu_bp_read_unlock();
+	ta_spans_count++;
+	ta_trace_span(TA_SPAN_BIND, span_id, gid);
+	ta_spans_resize(ht);
+	return 0;
+}
 
 TA_API int ta_span_bind(uint64_t span_id, ta_group *g)
 {
-	(void)span_id, (void)g;
-	return -ENOSYS;
+	int ret;
+
+	if (!span_id || !g || ta_group_by_id(g->id) != g)
+		return -EINVAL;
+	ta_nest_enter();
+	pthread_mutex_lock(&ta_spans_lock);
+	ret = ta_span_bind_locked(span_id, g->id);
+	pthread_mutex_unlock(&ta_spans_lock);
+	ta_nest_exit();
+	return ret;
+}
+
+static int ta_span_unbind_locked(uint64_t span_id)
+{
+	struct cds_lfht *ht = ta_spans_ht;
+	struct ta_span *e;
+	int ret;
+
+	if (!ht)
+		return -ENOENT;
+	urcu_bp_read_lock();
+	e = ta_span_lookup(ht, span_id);
+	ret = e ? cds_lfht_del(ht, &e->node) : -ENOENT;
+	urcu_bp_read_unlock();
+	if (ret)
+		return -ENOENT; /* del cannot fail with writers serialized */
+	ta_spans_count--;
+	ta_trace_span(TA_SPAN_UNBIND, span_id, e->gid);
+	ta_spans_retired[ta_spans_nretired++] = e;
+	if (ta_spans_nretired == TA_SPAN_RETIRE_BATCH)
+		ta_spans_reclaim();
+	ta_spans_resize(ht);
+	return 0;
 }
 
 TA_API int ta_span_unbind(uint64_t span_id)
 {
-	(void)span_id;
-	return -ENOSYS;
+	int ret;
+
+	if (!span_id)
+		return -EINVAL;
+	ta_nest_enter();
+	pthread_mutex_lock(&ta_spans_lock);
+	ret = ta_span_unbind_locked(span_id);
+	pthread_mutex_unlock(&ta_spans_lock);
+	ta_nest_exit();
+	return ret;
 }
+
+/* ---- readers: enter and exit -------------------------------------------- */
 
 TA_API int ta_span_enter(uint64_t span_id)
 {
-	(void)span_id;
-	return -ENOSYS;
+	struct cds_lfht *ht = __atomic_load_n(&ta_spans_ht, __ATOMIC_ACQUIRE);
+	struct ta_span *e = NULL;
+	struct ta_frame *f;
+	uint32_t gid = 0;
+
+	if (TA_UNLIKELY(!span_id))
+		return -EINVAL;
+	if (TA_LIKELY(ht)) {
+		if (TA_UNLIKELY(!ta_span_reader))
+			ta_span_reader_setup();
+		urcu_bp_read_lock();
+		e = ta_span_lookup(ht, span_id);
+		if (TA_LIKELY(e))
+			gid = e->gid;
+		TA_TSAN_RELEASE(&ta_spans_grace);
+		urcu_bp_read_unlock();
+	}
+	/* An unbound span still gets a frame, so that its exit balances. */
+	f = ta_frame_push(gid, span_id, !e);
+	if (TA_UNLIKELY(!f))
+		return -errno; /* ENOSPC (TA_NEST_MAX) or ENOMEM */
+	if (TA_UNLIKELY(!e))
+		return -ENOENT;
+	ta_trace_span(TA_SPAN_ENTER, span_id, gid);
+	return 0;
 }
 
+/* The span_exit event carries the group the thread returns to. */
+static void ta_span_trace_exit(const struct ta_frame *f)
+{
+	if (!f->unbound)
+		ta_trace_span(TA_SPAN_EXIT, f->span_id, f->prev_gid);
+}
+
+/*
+ * Exits are LIFO. When @span_id is not the innermost frame:
+ *  - the innermost frame is a guard, or @span_id is nowhere on this thread's
+ *    stack: -EINVAL, nothing changes (a span exit never closes the scope of
+ *    a guard that is still the innermost);
+ *  - otherwise the innermost frame is another span and @span_id is found
+ *    lower: the thread unwinds to the nearest frame of @span_id, exactly like
+ *    an out-of-order guard exit, returns to the group that was active before
+ *    that enter, every frame above it becomes stale, and the call returns
+ *    -EINVAL.
+ */
 TA_API int ta_span_exit(uint64_t span_id)
 {
-	(void)span_id;
-	return -ENOSYS;
+	uint32_t depth = ta_frame_depth(), d;
+	struct ta_frame *f = ta_frame_at(depth);
+
+	if (TA_UNLIKELY(!span_id || !f || !f->span_id))
+		return -EINVAL;
+	if (TA_LIKELY(f->span_id == span_id)) {
+		int ret = f->unbound ? -ENOENT : 0;
+
+		ta_span_trace_exit(f);
+		ta_frame_unwind(depth);
+		return ret;
+	}
+	for (d = depth - 1; d > 0; d--)
+		if (ta_frame_at(d)->span_id == span_id)
+			break;
+	if (!d)
+		return -EINVAL;
+	/* Close the spans above it in the trace too, innermost first. */
+	for (; depth >= d; depth--) {
+		f = ta_frame_at(depth);
+		if (f->span_id)
+			ta_span_trace_exit(f);
+	}
+	ta_frame_unwind(d);
+	return -EINVAL;
 }
+
+/* ---- fork --------------------------------------------------------------- */
+
+/*
+ * urcu-bp leaves fork handling to its users. Once the table exists, the
+ * child must find liburcu's registry and grace-period locks free and its
+ * registry pruned of the parent's other threads, or its first grace period
+ * could wait forever for a reader that no longer exists. The table has no
+ * resize worker and no call_rcu thread, so urcu-bp's own handlers suffice.
+ */
+static int ta_spans_forking;
 
 void ta_spans_atfork_prepare(void)
 {
+	pthread_mutex_lock(&ta_spans_lock);
+	ta_spans_forking = 0;
+	if (ta_spans_forking)
+		urcu_bp_before_fork();
 }
 
 void ta_spans_atfork_parent(void)
 {
+	if (ta_spans_forking)
+		urcu_bp_after_fork_parent();
+	pthread_mutex_unlock(&ta_spans_lock);
 }
 
 void ta_spans_atfork_child(void)
 {
+	if (ta_spans_forking)
+		urcu_bp_after_fork_child();
+	pthread_mutex_init(&ta_spans_lock, NULL);
 }

@@ -18,6 +18,7 @@
 
 #define TA_LIKELY(x) __builtin_expect(!!(x), 1)
 #define TA_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define TA_INLINE inline __attribute__((always_inline))
 #define TA_TLS __thread __attribute__((tls_model("initial-exec")))
 
 /* Owner-written, reader-summed counters: plain relaxed loads and stores, never
@@ -46,8 +47,17 @@ extern int ta_glibc_layout;
 
 void ta_inner_init(void);
 void *ta_boot_alloc(size_t size, size_t align);
-bool ta_boot_owns(const void *p);
 size_t ta_boot_size(const void *p);
+
+/* The start-up arena serves dlsym's allocations before the inner allocator
+ * is known (inner.c). */
+#define TA_BOOT_SIZE (256 * 1024)
+extern unsigned char ta_boot_arena[TA_BOOT_SIZE];
+
+static inline bool ta_boot_owns(const void *p)
+{
+	return (uintptr_t)p - (uintptr_t)ta_boot_arena < TA_BOOT_SIZE;
+}
 
 /* Usable size of a block the inner allocator returned. */
 static inline size_t ta_inner_usable(void *p)

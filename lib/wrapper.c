@@ -26,19 +26,21 @@ void free_aligned_sized(void *p, size_t align, size_t size);
 
 uint64_t ta_secret, ta_secret_freed;
 
+#define TA_CHECK_MASK (~0ull << TA_CHECK_SHIFT)
+
 /* ---- trailer ------------------------------------------------------------ */
 
 #define TA_GID_MASK 0xffffu
 #define TA_CHECK_SHIFT (16 + TA_SLACK_BITS)
 
-static inline uint64_t ta_trailer_make(const void *p, uint64_t fields, uint64_t mark)
+static TA_INLINE uint64_t ta_trailer_make(const void *p, uint64_t fields, uint64_t mark)
 {
 	uint64_t h = ((uintptr_t)p ^ fields ^ mark) * 0x9e3779b97f4a7c15ull;
 
 	return fields | ((h >> TA_CHECK_SHIFT) << TA_CHECK_SHIFT);
 }
 
-static inline uint64_t ta_trailer_load(const void *p, size_t usable)
+static TA_INLINE uint64_t ta_trailer_load(const void *p, size_t usable)
 {
 	uint64_t tr;
 
@@ -46,7 +48,7 @@ static inline uint64_t ta_trailer_load(const void *p, size_t usable)
 	return tr;
 }
 
-static inline void ta_trailer_store(void *p, size_t usable, uint64_t tr)
+static TA_INLINE void ta_trailer_store(void *p, size_t usable, uint64_t tr)
 {
 	memcpy((char *)p + usable - TA_TRAILER, &tr, sizeof(tr));
 }
@@ -64,14 +66,14 @@ static size_t ta_ext_size(const void *p, size_t usable)
 	return n;
 }
 
-static inline uint64_t ta_fields(uint32_t gid, size_t slack)
+static TA_INLINE uint64_t ta_fields(uint32_t gid, size_t slack)
 {
 	return gid | ((uint64_t)slack << 16);
 }
 
 /* ---- counting ------------------------------------------------------------ */
 
-static inline struct ta_tls *ta_tls_ready(void)
+static TA_INLINE struct ta_tls *ta_tls_ready(void)
 {
 	struct ta_tls *t = &ta_tls;
 
@@ -80,7 +82,7 @@ static inline struct ta_tls *ta_tls_ready(void)
 	return t;
 }
 
-static inline void ta_count_alloc(struct ta_tls *t, size_t n, size_t usable)
+static TA_INLINE void ta_count_alloc(struct ta_tls *t, size_t n, size_t usable)
 {
 	struct ta_slot *s = t->slot;
 
@@ -93,7 +95,7 @@ static inline void ta_count_alloc(struct ta_tls *t, size_t n, size_t usable)
 	}
 }
 
-static inline void ta_count_free(struct ta_tls *t, uint32_t gid, size_t n, size_t usable)
+static TA_INLINE void ta_count_free(struct ta_tls *t, uint32_t gid, size_t n, size_t usable)
 {
 	struct ta_slot *s = NULL;
 
@@ -114,7 +116,7 @@ static inline void ta_count_free(struct ta_tls *t, uint32_t gid, size_t n, size_
 
 /* Write the trailer of a fresh inner block holding @n requested bytes for
  * group @gid; return the block's usable size. */
-static inline size_t ta_stamp(void *p, size_t n, uint32_t gid)
+static TA_INLINE size_t ta_stamp(void *p, size_t n, uint32_t gid)
 {
 	size_t usable = ta_inner_usable(p);
 	size_t slack = usable - TA_TRAILER - n;
@@ -131,16 +133,48 @@ static inline size_t ta_stamp(void *p, size_t n, uint32_t gid)
 	return usable;
 }
 
-/* Seal a fresh inner block: trailer, charge to the active group, hooks. */
-static inline void *ta_seal(void *p, size_t n, size_t align)
+/* The rare shapes of ta_seal, out of line: first allocation of a thread
+ * (no slot yet), an exited thread, hooks to run. */
+static void *__attribute__((noinline, cold)) ta_seal_slow(void *p, size_t n, size_t align)
 {
 	struct ta_tls *t = ta_tls_ready();
 	uint32_t gid = t->gid;
 	size_t usable = ta_stamp(p, n, gid);
 
 	ta_count_alloc(t, n, usable);
-	if (TA_UNLIKELY(ta_hooks_alloc()))
+	if (ta_hooks_alloc())
 		ta_hook_alloc(p, n, usable, align, gid);
+	return p;
+}
+
+static void *__attribute__((noinline)) ta_seal_hooked(void *p, size_t n, size_t usable,
+                                                      size_t align, uint32_t gid)
+{
+	ta_hook_alloc(p, n, usable, align, gid);
+	return p;
+}
+
+/*
+ * Seal a fresh inner block: trailer, charge to the active group, hooks. Every
+ * rare case leaves through a tail call, so the common path keeps everything
+ * in registers.
+ */
+static TA_INLINE void *ta_seal(void *p, size_t n, size_t align)
+{
+	struct ta_tls *t = &ta_tls;
+	struct ta_slot *s = t->slot;
+	uint32_t gid;
+	size_t usable;
+
+	if (TA_UNLIKELY(!s))
+		return ta_seal_slow(p, n, align);
+	gid = t->gid;
+	usable = ta_stamp(p, n, gid);
+	TA_BUMP(&s->allocated_bytes, n);
+	TA_BUMP(&s->allocated_objects, 1);
+	TA_BUMP(&s->wrapped, usable);
+	if (TA_UNLIKELY(ta_hooks_alloc()))
+		return ta_seal_hooked(p, n, usable, align, gid);
 	return p;
 }
 
@@ -154,62 +188,85 @@ struct ta_block {
 
 enum ta_verdict { TA_OWN, TA_FOREIGN, TA_FREED };
 
-static inline enum ta_verdict ta_inspect(void *p, struct ta_block *b)
+/* The rare shapes of ta_inspect, out of line: a trailer that does not
+ * verify, an ext block, impossible fields. */
+static enum ta_verdict __attribute__((noinline, cold))
+ta_inspect_slow(void *p, struct ta_block *b, uint64_t tr)
+{
+	uint64_t fields = tr & ~TA_CHECK_MASK;
+	size_t slack = (size_t)(fields >> 16);
+
+	b->fields = fields;
+	b->gid = (uint32_t)(tr & TA_GID_MASK);
+	b->ext = 0;
+	if (b->usable < TA_TRAILER)
+		return TA_FOREIGN;
+	if (slack < TA_SLACK_MAX) {
+		if (tr == (ta_trailer_make(p, fields, ta_secret) ^ (ta_secret_freed & TA_CHECK_MASK)))
+			return TA_FREED;
+		if (tr != ta_trailer_make(p, fields, ta_secret))
+			return TA_FOREIGN;
+		/* verified, but the slack does not fit in the block */
+		TA_DIAG_INC(ta_diag_corrupt);
+		return TA_FOREIGN;
+	}
+	if (b->usable < 2 * TA_TRAILER)
+		return TA_FOREIGN;
+	b->ext = ta_ext_size(p, b->usable);
+	if (tr == (ta_trailer_make(p, fields, ta_secret ^ b->ext) ^ (ta_secret_freed & TA_CHECK_MASK)))
+		return TA_FREED;
+	if (tr != ta_trailer_make(p, fields, ta_secret ^ b->ext))
+		return TA_FOREIGN;
+	if (b->ext > b->usable - 2 * TA_TRAILER) {
+		TA_DIAG_INC(ta_diag_corrupt);
+		return TA_FOREIGN;
+	}
+	b->size = (size_t)b->ext;
+	return TA_OWN;
+}
+
+/*
+ * Read and verify a block's trailer. The check bits cover the address, the
+ * group and the slack, so a verified trailer needs no further lookup.
+ */
+static TA_INLINE enum ta_verdict ta_inspect(void *p, struct ta_block *b)
 {
 	uint64_t tr, fields;
-	size_t slack;
 
 	b->usable = ta_inner_usable(p);
 	if (TA_UNLIKELY(b->usable < TA_TRAILER))
-		return TA_FOREIGN;
+		return ta_inspect_slow(p, b, 0);
 	tr = ta_trailer_load(p, b->usable);
-	fields = tr & ((1ull << TA_CHECK_SHIFT) - 1);
+	fields = tr & ~TA_CHECK_MASK;
+	if (TA_UNLIKELY(tr != ta_trailer_make(p, fields, ta_secret)))
+		return ta_inspect_slow(p, b, tr);
 	b->fields = fields;
 	b->ext = 0;
 	b->gid = (uint32_t)(tr & TA_GID_MASK);
-	slack = (size_t)(fields >> 16);
-	if (TA_LIKELY(slack < TA_SLACK_MAX)) {
-		if (TA_UNLIKELY(tr != ta_trailer_make(p, fields, ta_secret)))
-			return tr == ta_trailer_make(p, fields, ta_secret_freed) ? TA_FREED
-			                                                          : TA_FOREIGN;
-		if (TA_UNLIKELY(slack > b->usable - TA_TRAILER))
-			goto corrupt;
-		b->size = b->usable - TA_TRAILER - slack;
-	} else {
-		uint64_t ext;
-
-		if (b->usable < 2 * TA_TRAILER)
-			return TA_FOREIGN;
-		ext = ta_ext_size(p, b->usable);
-		if (tr != ta_trailer_make(p, fields, ta_secret ^ ext))
-			return tr == ta_trailer_make(p, fields, ta_secret_freed ^ ext) ? TA_FREED
-			                                                                : TA_FOREIGN;
-		if (ext > b->usable - 2 * TA_TRAILER)
-			goto corrupt;
-		b->size = (size_t)ext;
-		b->ext = ext;
-	}
-	if (TA_UNLIKELY(!ta_group_by_id(b->gid)))
-		goto corrupt;
+	b->size = b->usable - TA_TRAILER - (size_t)(fields >> 16);
+	/* a slack of TA_SLACK_MAX marks an ext block; > usable is impossible */
+	if (TA_UNLIKELY((size_t)(fields >> 16) >= TA_SLACK_MAX ||
+	                (size_t)(fields >> 16) > b->usable - TA_TRAILER))
+		return ta_inspect_slow(p, b, tr); /* re-verified there */
 	return TA_OWN;
-corrupt:
-	TA_DIAG_INC(ta_diag_corrupt);
-	return TA_FOREIGN;
 }
 
-/* Mark a block freed, so that a second free of it is recognised; unmark it
- * when an inner realloc failed and the block is still the caller's. */
-static inline void ta_mark_freed(void *p, const struct ta_block *b)
+/* Mark a block freed (flip its check bits with a per-process constant), so
+ * that a second free of it is recognised; unmark it when an inner realloc
+ * failed and the block is still the caller's. */
+static TA_INLINE void ta_mark_freed(void *p, const struct ta_block *b)
 {
-	ta_trailer_store(p, b->usable, ta_trailer_make(p, b->fields, ta_secret_freed ^ b->ext));
+	uint64_t tr = ta_trailer_load(p, b->usable);
+
+	ta_trailer_store(p, b->usable, tr ^ (ta_secret_freed & TA_CHECK_MASK));
 }
 
 static inline void ta_unmark_freed(void *p, const struct ta_block *b)
 {
-	ta_trailer_store(p, b->usable, ta_trailer_make(p, b->fields, ta_secret ^ b->ext));
+	ta_mark_freed(p, b); /* the flip is its own inverse */
 }
 
-static inline bool ta_ready(void)
+static TA_INLINE bool ta_ready(void)
 {
 	if (TA_LIKELY(__atomic_load_n(&ta_inner_state, __ATOMIC_ACQUIRE) == 2))
 		return true;
@@ -220,12 +277,19 @@ static inline bool ta_ready(void)
 /* Request size for the inner allocator; SIZE_MAX when n + trailer overflows,
  * which makes the inner allocator fail with its own errno (ENOMEM, or EINVAL
  * first for a bad alignment), exactly as it would without us. */
-static inline size_t ta_wrapped_request(size_t n)
+static TA_INLINE size_t ta_wrapped_request(size_t n)
 {
 	return TA_LIKELY(n <= SIZE_MAX - 2 * TA_TRAILER) ? n + TA_TRAILER : SIZE_MAX;
 }
 
 /* ---- entry points ------------------------------------------------------- */
+
+/* Out of line on purpose: malloc tail-calls it, so only the size has to
+ * survive the inner call in malloc's own frame. */
+static void *__attribute__((noinline)) ta_seal_plain(void *p, size_t n)
+{
+	return ta_seal(p, n, 0);
+}
 
 TA_EXPORT void *malloc(size_t n)
 {
@@ -236,11 +300,16 @@ TA_EXPORT void *malloc(size_t n)
 	p = ta_inner.malloc(ta_wrapped_request(n));
 	if (TA_UNLIKELY(!p))
 		return NULL;
-	return ta_seal(p, n, 0);
+	return ta_seal_plain(p, n);
+}
+
+static void __attribute__((noinline, cold)) ta_boot_free(void)
+{
+	TA_DIAG_INC(ta_diag_boot);
 }
 
 /* The free of a block whose trailer did not verify. */
-static void ta_free_unverified(void *p, enum ta_verdict v)
+static void __attribute__((noinline, cold)) ta_free_unverified(void *p, enum ta_verdict v)
 {
 	if (v == TA_FREED) {
 		TA_DIAG_INC(ta_diag_double);
@@ -250,7 +319,7 @@ static void ta_free_unverified(void *p, enum ta_verdict v)
 	ta_inner.free(p);
 }
 
-static inline void ta_release(void *p, const struct ta_block *b)
+static TA_INLINE void ta_release(void *p, const struct ta_block *b)
 {
 	struct ta_tls *t = ta_tls_ready();
 
@@ -261,25 +330,69 @@ static inline void ta_release(void *p, const struct ta_block *b)
 	ta_inner.free(p);
 }
 
-TA_EXPORT void free(void *p)
+/* Everything free() does not do inline: ext blocks, foreign and freed
+ * blocks, impossible trailers. */
+static void __attribute__((noinline, cold)) ta_free_slow(void *p)
 {
 	struct ta_block b;
-	enum ta_verdict v;
+	enum ta_verdict v = ta_inspect(p, &b);
+
+	if (v != TA_OWN)
+		ta_free_unverified(p, v);
+	else
+		ta_release(p, &b);
+}
+
+static void __attribute__((noinline)) ta_free_hooked(void *p, size_t size, size_t usable,
+                                                    uint32_t gid)
+{
+	ta_hook_free(p, size, usable, gid, ta_tls.gid);
+	ta_inner.free(p);
+}
+
+TA_EXPORT void free(void *p)
+{
+	struct ta_tls *t = &ta_tls;
+	struct ta_slot *s;
+	uint64_t tr, fields;
+	size_t usable, slack, size;
+	uint32_t gid;
 
 	if (TA_UNLIKELY(!p))
 		return;
-	if (TA_UNLIKELY(ta_boot_owns(p))) {
-		TA_DIAG_INC(ta_diag_boot);
-		return;
+	if (TA_UNLIKELY(ta_boot_owns(p)))
+		return ta_boot_free();
+	/* No readiness check: a block not from the arena came from the inner
+	 * allocator, which is therefore resolved. The common block has a
+	 * verified trailer, a slack that fits and a slot on this thread;
+	 * everything else leaves through a tail call to ta_free_slow. */
+	usable = ta_inner_usable(p);
+	if (TA_UNLIKELY(usable < TA_TRAILER))
+		return ta_free_slow(p);
+	tr = ta_trailer_load(p, usable);
+	fields = tr & ~TA_CHECK_MASK;
+	slack = (size_t)(fields >> 16);
+	if (TA_UNLIKELY(tr != ta_trailer_make(p, fields, ta_secret) || slack >= TA_SLACK_MAX ||
+	                slack > usable - TA_TRAILER))
+		return ta_free_slow(p);
+	gid = (uint32_t)(tr & TA_GID_MASK);
+	if (TA_LIKELY(gid == t->gid)) {
+		s = t->slot;
+	} else {
+		struct ta_page *pg = t->th ? t->th->pages[gid >> TA_PAGE_SHIFT] : NULL;
+
+		s = pg ? &pg->slot[gid & (TA_PAGE_SLOTS - 1)] : NULL;
 	}
-	if (TA_UNLIKELY(!ta_ready()))
-		return; /* cannot happen: a non-arena block came from the inner allocator */
-	v = ta_inspect(p, &b);
-	if (TA_UNLIKELY(v != TA_OWN)) {
-		ta_free_unverified(p, v);
-		return;
-	}
-	ta_release(p, &b);
+	if (TA_UNLIKELY(!s))
+		return ta_free_slow(p);
+	size = usable - TA_TRAILER - slack;
+	ta_trailer_store(p, usable, tr ^ (ta_secret_freed & TA_CHECK_MASK));
+	TA_BUMP(&s->freed_bytes, size);
+	TA_BUMP(&s->freed_objects, 1);
+	TA_BUMP(&s->wrapped, -(uint64_t)usable);
+	if (TA_UNLIKELY(ta_hooks_free()))
+		return ta_free_hooked(p, size, usable, gid);
+	ta_inner.free(p);
 }
 
 TA_EXPORT void free_sized(void *p, size_t size)

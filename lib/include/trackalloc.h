@@ -240,21 +240,80 @@ TA_API int ta_diag_read(struct ta_diag *out);
 /* Spans: let a program's own span ids drive groups                       */
 /* ---------------------------------------------------------------------- */
 
-/** ta_span_bind - bind @span_id (non-zero) to @g. -EEXIST if bound to
- *  another group (binding to the same group again returns 0), -EINVAL for
- *  id 0 or NULL @g, -ENOMEM. */
+/*
+ * A span is identified by a non-zero 64-bit id of the program's choosing. Bind
+ * it to a group once; from then on every ta_span_enter() of that id, on any
+ * thread, makes the group active on the entering thread until the matching
+ * ta_span_exit(). Spans and guards share one nesting stack per thread (at most
+ * TA_NEST_MAX frames). The same span may be entered on many threads at once
+ * and entered again on one thread while already inside it.
+ *
+ * ta_span_enter() and ta_span_exit() take no lock and make no allocation
+ * through the wrapper (the first enter of a thread registers it with liburcu,
+ * once; the thread's nesting stack grows like a guard's). Binding and
+ * unbinding take a lock, are safe against concurrent enters and exits, and
+ * affect later enters only: a thread inside a span keeps the group it entered
+ * with until it exits, even if the span is unbound or bound anew meanwhile.
+ */
+
+/**
+ * ta_span_bind - bind @span_id to @g.
+ * @span_id: non-zero.
+ * @g:       a group this library returned.
+ *
+ * Return: 0, also when @span_id is already bound to @g;
+ *  -EEXIST if @span_id is bound to another group (the binding is unchanged);
+ *  -EINVAL if @span_id is 0 or @g is NULL or not a group;
+ *  -ENOMEM.
+ */
 TA_API int ta_span_bind(uint64_t span_id, ta_group *g);
-/** ta_span_unbind - remove @span_id's binding. -ENOENT if unbound. Threads
- *  inside the span keep their group until they exit it. */
+
+/**
+ * ta_span_unbind - remove @span_id's binding.
+ *
+ * Threads inside the span keep its group until they exit it; enters after the
+ * return find the span unbound. The table entry is freed after an RCU grace
+ * period (the unbinding thread waits for one every 64 unbinds).
+ *
+ * Return: 0; -ENOENT if @span_id is not bound; -EINVAL if @span_id is 0.
+ */
 TA_API int ta_span_unbind(uint64_t span_id);
-/** ta_span_enter - make the group bound to @span_id active on this thread
- *  until ta_span_exit(@span_id). -ENOENT if unbound (a balanced no-op: the
- *  matching exit also returns -ENOENT), -EINVAL for id 0, -ENOSPC beyond
- *  TA_NEST_MAX. */
+
+/**
+ * ta_span_enter - make the group bound to @span_id active on this thread.
+ *
+ * Pushes a frame recording the group @span_id is bound to now; it stays
+ * active until the matching ta_span_exit(). An unbound span still pushes a
+ * frame that changes nothing, so that enters and exits stay balanced.
+ *
+ * Return: 0;
+ *  -ENOENT if @span_id is not bound (a no-op frame was pushed: exit it);
+ *  -EINVAL if @span_id is 0 (nothing pushed);
+ *  -ENOSPC if the thread is already TA_NEST_MAX deep (nothing pushed);
+ *  -ENOMEM (nothing pushed).
+ */
 TA_API int ta_span_enter(uint64_t span_id);
-/** ta_span_exit - leave @span_id. 0 if it is the innermost entered span or
- *  guard; -ENOENT for the exit of an unbound enter; -EINVAL otherwise (see
- *  the README, "Spans", for how the thread is left). */
+
+/**
+ * ta_span_exit - leave @span_id: the thread returns to the group that was
+ * active before the matching ta_span_enter().
+ *
+ * Exits are LIFO. An exit that is not the innermost leaves the thread
+ * consistent:
+ *  - if the innermost frame is a guard, or this thread has no frame of
+ *    @span_id, nothing changes;
+ *  - otherwise (the innermost frame is another span and @span_id was entered
+ *    below it) the thread unwinds to the innermost frame of @span_id, as an
+ *    out-of-order ta_guard_exit() does: it returns to the group active before
+ *    that enter, and every guard and span entered after it is gone (a stale
+ *    guard's exit returns -EINVAL; a later exit of one of those spans is
+ *    matched, by id, against the frames that remain).
+ *
+ * Return: 0 if the innermost frame is @span_id's;
+ *  -ENOENT if the innermost frame is @span_id's no-op frame (its enter
+ *          returned -ENOENT); the frame is popped;
+ *  -EINVAL if @span_id is 0 or its frame is not the innermost (see above).
+ */
 TA_API int ta_span_exit(uint64_t span_id);
 
 /* ---------------------------------------------------------------------- */
