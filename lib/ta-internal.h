@@ -127,6 +127,7 @@ struct ta_tls {
 	uint32_t gid;           /* active group id */
 	uint32_t nesting;       /* > 0 while the library itself runs */
 	int state;              /* 0 new, 1 live, 2 exited (counts go to totals) */
+	int kind;               /* 0 unknown, 1 program thread, 2 LTTng-UST's own */
 	uint32_t saved_gid;     /* active group before the outermost nesting */
 	struct ta_slot *saved_slot;
 };

@@ -42,6 +42,7 @@ void ta_trace_group_exit(uint32_t gid, uint32_t restored);
 void ta_trace_span(int what, uint64_t span_id, uint32_t gid);
 void ta_trace_group_metadata(const struct ta_group *g);
 void ta_trace_init(void);
+bool ta_trace_is_ust_thread(void);
 void ta_trace_atfork_prepare(void);
 void ta_trace_atfork_parent(void);
 void ta_trace_atfork_child(void);
@@ -92,6 +93,10 @@ static inline void ta_trace_group_metadata(const struct ta_group *g)
 }
 static inline void ta_trace_init(void)
 {
+}
+static inline bool ta_trace_is_ust_thread(void)
+{
+	return false;
 }
 static inline void ta_trace_atfork_prepare(void)
 {

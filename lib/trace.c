@@ -17,8 +17,11 @@
 #define LTTNG_UST_TRACEPOINT_DEFINE
 #define LTTNG_UST_TRACEPOINT_PROBE_DYNAMIC_LINKAGE
 #endif
+#include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
+#include <stdlib.h>
+#include <unistd.h>
 #include <signal.h>
 #include <string.h>
 #include <time.h>
@@ -42,6 +45,59 @@ static void (*ta_ust_before_fork)(sigset_t *);
 static void (*ta_ust_after_fork_parent)(sigset_t *);
 static void (*ta_ust_after_fork_child)(sigset_t *);
 static sigset_t ta_fork_sigset;
+
+/* ---- LTTng-UST's own threads -------------------------------------------- */
+
+/*
+ * LTTng-UST starts its listener threads while its constructor runs, inside
+ * our dlopen of the provider (and again in lttng_ust_after_fork_child). The
+ * threads that appear across those calls are LTTng-UST's: what they allocate
+ * counts in root and emits nothing, like any allocation made by the library
+ * itself. Names would not do: a program may name its threads anything.
+ */
+#define TA_UST_TIDS_MAX 16
+static pid_t ta_ust_tids[TA_UST_TIDS_MAX];
+static int ta_ust_ntids;
+
+static int ta_task_list(pid_t *tids, int max)
+{
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		return 0;
+	while ((e = readdir(d)) && n < max)
+		if (e->d_name[0] != '.')
+			tids[n++] = (pid_t)atoi(e->d_name);
+	closedir(d);
+	return n;
+}
+
+/* Remember the threads in the current task list that were not in @before. */
+static void ta_ust_tids_record(const pid_t *before, int nbefore)
+{
+	pid_t after[256];
+	int nafter = ta_task_list(after, 256), i, j;
+
+	for (i = 0; i < nafter && ta_ust_ntids < TA_UST_TIDS_MAX; i++) {
+		for (j = 0; j < nbefore && before[j] != after[i]; j++)
+			;
+		if (j == nbefore)
+			ta_ust_tids[ta_ust_ntids++] = after[i];
+	}
+}
+
+bool ta_trace_is_ust_thread(void)
+{
+	pid_t self = gettid();
+	int i;
+
+	for (i = 0; i < ta_ust_ntids; i++)
+		if (ta_ust_tids[i] == self)
+			return true;
+	return false;
+}
 
 /* ---- per-call events --------------------------------------------------- */
 
@@ -294,8 +350,13 @@ static void *ta_provider_open(void)
 
 void ta_trace_init(void)
 {
+	pid_t before[256];
+	int nbefore;
+
 	ta_nest_enter();
+	nbefore = ta_task_list(before, 256);
 	ta_provider = ta_provider_open();
+	ta_ust_tids_record(before, nbefore);
 	if (ta_provider) {
 		void *ust = dlopen("liblttng-ust.so.1", RTLD_NOW | RTLD_NOLOAD);
 		void *fork_wrapper = dlopen("liblttng-ust-fork.so.1", RTLD_NOW | RTLD_NOLOAD);
@@ -330,8 +391,13 @@ void ta_trace_atfork_child(void)
 {
 	ta_sampler_running = 0;
 	ta_watcher_running = 0;
-	if (ta_ust_before_fork && ta_ust_after_fork_parent && ta_ust_after_fork_child)
+	ta_ust_ntids = 0;
+	if (ta_ust_before_fork && ta_ust_after_fork_parent && ta_ust_after_fork_child) {
+		pid_t self = gettid();
+
 		ta_ust_after_fork_child(&ta_fork_sigset);
+		ta_ust_tids_record(&self, 1);
+	}
 	if (__atomic_load_n(&ta_provider_loaded, __ATOMIC_ACQUIRE))
 		ta_watcher_start();
 }

@@ -21,6 +21,25 @@ int ta_tracker_active;
 static struct ta_tracker *ta_tracker_cur;
 static pthread_mutex_t ta_tracker_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/*
+ * True when this thread's allocations must raise no hook: the library
+ * itself is running, or the thread is one of LTTng-UST's own, which from
+ * its first hook on is treated as library code for good.
+ */
+static inline bool ta_hooks_muted(struct ta_tls *t)
+{
+	if (t->nesting)
+		return true;
+	if (TA_UNLIKELY(t->kind == 0)) {
+		t->kind = ta_trace_is_ust_thread() ? 2 : 1;
+		if (t->kind == 2) {
+			ta_nest_enter(); /* never left: counts in root from now on */
+			return true;
+		}
+	}
+	return false;
+}
+
 /* Begin a callback: return the tracker to call, or NULL. */
 static struct ta_tracker *ta_tracker_begin(struct ta_thread *th)
 {
@@ -44,7 +63,7 @@ void ta_hook_alloc(void *ptr, size_t size, size_t wrapped, size_t align, uint32_
 	struct ta_thread *th = t->th;
 	struct ta_tracker *tr;
 
-	if (t->nesting)
+	if (ta_hooks_muted(t))
 		return;
 	ta_nest_enter();
 	tr = ta_tracker_begin(th);
@@ -63,7 +82,7 @@ void ta_hook_free(void *ptr, size_t size, size_t wrapped, uint32_t src, uint32_t
 	struct ta_thread *th = t->th;
 	struct ta_tracker *tr;
 
-	if (t->nesting)
+	if (ta_hooks_muted(t))
 		return;
 	ta_nest_enter();
 	tr = ta_tracker_begin(th);
@@ -83,7 +102,7 @@ void ta_hook_realloc(void *in, void *out, size_t old_size, size_t old_wrapped, s
 	struct ta_thread *th = t->th;
 	struct ta_tracker *tr;
 
-	if (t->nesting)
+	if (ta_hooks_muted(t))
 		return;
 	ta_nest_enter();
 	tr = ta_tracker_begin(th);
