@@ -272,6 +272,7 @@ static void ta_atfork_prepare(void)
 {
 	ta_trace_atfork_prepare();
 	ta_spans_atfork_prepare();
+	ta_tracker_atfork_prepare();
 	ta_groups_atfork_prepare();
 	ta_threads_atfork_prepare();
 }
@@ -280,6 +281,7 @@ static void ta_atfork_parent(void)
 {
 	ta_threads_atfork_parent();
 	ta_groups_atfork_parent();
+	ta_tracker_atfork_parent();
 	ta_spans_atfork_parent();
 	ta_trace_atfork_parent();
 }

@@ -249,5 +249,5 @@ void ta_groups_atfork_parent(void)
 
 void ta_groups_atfork_child(void)
 {
-	pthread_mutex_init(&ta_groups_lock, NULL);
+	pthread_mutex_unlock(&ta_groups_lock);
 }

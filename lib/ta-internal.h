@@ -223,6 +223,8 @@ void ta_threads_atfork_child(void);
 void ta_spans_atfork_prepare(void);
 void ta_spans_atfork_parent(void);
 void ta_spans_atfork_child(void);
+void ta_tracker_atfork_prepare(void);
+void ta_tracker_atfork_parent(void);
 void ta_tracker_atfork_child(void);
 
 #endif /* TA_INTERNAL_H */

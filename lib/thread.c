@@ -64,6 +64,8 @@ static struct ta_thread *ta_thread_alloc(void)
 			return NULL;
 	}
 	th->serial = __atomic_add_fetch(&ta_thread_serial, 1, __ATOMIC_RELAXED);
+	/* a state reused in a fork child may have been left mid-callback */
+	th->hook_gen = 0;
 	th->next_seq = 0;
 	th->depth = 0;
 	pthread_mutex_lock(&ta_registry_lock);
@@ -312,7 +314,7 @@ void ta_threads_atfork_child(void)
 	struct ta_thread *th, *tmp;
 	struct ta_thread *self = ta_tls.th;
 
-	pthread_mutex_init(&ta_registry_lock, NULL);
+	pthread_mutex_unlock(&ta_registry_lock);
 	cds_list_for_each_entry_safe(th, tmp, &ta_threads, node) {
 		if (th == self)
 			continue;

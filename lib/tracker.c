@@ -107,11 +107,15 @@ void ta_hook_realloc(void *in, void *out, size_t old_size, size_t old_wrapped, s
 	ta_nest_enter();
 	tr = ta_tracker_begin(th);
 	if (tr) {
+		/* Two callbacks: the first may replace the tracker and free the
+		 * record, so call both through a copy. */
+		struct ta_tracker copy = *tr;
+
 		/* the contract: a realloc is a free plus an allocation */
-		if (tr->freed)
-			tr->freed(tr->ctx, in, old_size, old_wrapped, src, cur);
-		if (tr->allocated)
-			tr->allocated(tr->ctx, out, size, wrapped, cur);
+		if (copy.freed)
+			copy.freed(copy.ctx, in, old_size, old_wrapped, src, cur);
+		if (copy.allocated)
+			copy.allocated(copy.ctx, out, size, wrapped, cur);
 		ta_tracker_end(th);
 	}
 	ta_trace_realloc(in, out, old_size, size, src, cur);
@@ -186,7 +190,17 @@ TA_API int ta_tracker_set(const struct ta_tracker *tracker)
 	return 0;
 }
 
+void ta_tracker_atfork_prepare(void)
+{
+	pthread_mutex_lock(&ta_tracker_lock);
+}
+
+void ta_tracker_atfork_parent(void)
+{
+	pthread_mutex_unlock(&ta_tracker_lock);
+}
+
 void ta_tracker_atfork_child(void)
 {
-	pthread_mutex_init(&ta_tracker_lock, NULL);
+	pthread_mutex_unlock(&ta_tracker_lock);
 }

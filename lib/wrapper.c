@@ -28,6 +28,21 @@ uint64_t ta_secret, ta_secret_freed;
 
 #define TA_CHECK_MASK (~0ull << TA_CHECK_SHIFT)
 
+/*
+ * Second freed mark. Once glibc puts a freed chunk in a bin other than the
+ * tcache or a fastbin, it writes the chunk size over the last word of the
+ * block, which is the trailer, and the freed mark with it. It never writes at
+ * offset 32 of a block (tcache and bins use words 0 to 3), so blocks with
+ * room for it carry a copy of the mark there.
+ */
+#define TA_MARK2_OFFSET 32u
+#define TA_MARK2_MIN_USABLE (TA_MARK2_OFFSET + 8u + TA_TRAILER)
+
+static inline uint64_t ta_mark2(const void *p)
+{
+	return (uintptr_t)p ^ ta_secret_freed;
+}
+
 /* ---- trailer ------------------------------------------------------------ */
 
 #define TA_GID_MASK 0xffffu
@@ -116,6 +131,15 @@ static TA_INLINE void ta_count_free(struct ta_tls *t, uint32_t gid, size_t n, si
 
 /* Write the trailer of a fresh inner block holding @n requested bytes for
  * group @gid; return the block's usable size. */
+/* A freed mark left by an earlier block at this address would make this
+ * block's clobbered trailer look like a double free: clear it in blocks
+ * whose bytes there are not (yet) the program's. */
+static TA_INLINE void ta_clear_mark2(void *p, size_t usable)
+{
+	if (usable >= TA_MARK2_MIN_USABLE)
+		memset((char *)p + TA_MARK2_OFFSET, 0, 8);
+}
+
 static TA_INLINE size_t ta_stamp(void *p, size_t n, uint32_t gid)
 {
 	size_t usable = ta_inner_usable(p);
@@ -141,6 +165,7 @@ static void *__attribute__((noinline, cold)) ta_seal_slow(void *p, size_t n, siz
 	uint32_t gid = t->gid;
 	size_t usable = ta_stamp(p, n, gid);
 
+	ta_clear_mark2(p, usable);
 	ta_count_alloc(t, n, usable);
 	if (ta_hooks_alloc())
 		ta_hook_alloc(p, n, usable, align, gid);
@@ -170,6 +195,7 @@ static TA_INLINE void *ta_seal(void *p, size_t n, size_t align)
 		return ta_seal_slow(p, n, align);
 	gid = t->gid;
 	usable = ta_stamp(p, n, gid);
+	ta_clear_mark2(p, usable);
 	TA_BUMP(&s->allocated_bytes, n);
 	TA_BUMP(&s->allocated_objects, 1);
 	TA_BUMP(&s->wrapped, usable);
@@ -201,6 +227,13 @@ ta_inspect_slow(void *p, struct ta_block *b, uint64_t tr)
 	b->ext = 0;
 	if (b->usable < TA_TRAILER)
 		return TA_FOREIGN;
+	if (b->usable >= TA_MARK2_MIN_USABLE) {
+		uint64_t m;
+
+		memcpy(&m, (const char *)p + TA_MARK2_OFFSET, sizeof(m));
+		if (m == ta_mark2(p) && tr != ta_trailer_make(p, fields, ta_secret))
+			return TA_FREED;
+	}
 	if (slack < TA_SLACK_MAX) {
 		if (tr == (ta_trailer_make(p, fields, ta_secret) ^ (ta_secret_freed & TA_CHECK_MASK)))
 			return TA_FREED;
@@ -254,16 +287,21 @@ static TA_INLINE enum ta_verdict ta_inspect(void *p, struct ta_block *b)
 /* Mark a block freed (flip its check bits with a per-process constant), so
  * that a second free of it is recognised; unmark it when an inner realloc
  * failed and the block is still the caller's. */
-static TA_INLINE void ta_mark_freed(void *p, const struct ta_block *b)
+static TA_INLINE void ta_flip_freed(void *p, const struct ta_block *b)
 {
 	uint64_t tr = ta_trailer_load(p, b->usable);
 
 	ta_trailer_store(p, b->usable, tr ^ (ta_secret_freed & TA_CHECK_MASK));
 }
 
-static inline void ta_unmark_freed(void *p, const struct ta_block *b)
+/* A block being freed for good: both marks. */
+static TA_INLINE void ta_mark_freed(void *p, const struct ta_block *b)
 {
-	ta_mark_freed(p, b); /* the flip is its own inverse */
+	uint64_t m = ta_mark2(p);
+
+	ta_flip_freed(p, b);
+	if (b->usable >= TA_MARK2_MIN_USABLE)
+		memcpy((char *)p + TA_MARK2_OFFSET, &m, sizeof(m));
 }
 
 static TA_INLINE bool ta_ready(void)
@@ -387,6 +425,11 @@ TA_EXPORT void free(void *p)
 		return ta_free_slow(p);
 	size = usable - TA_TRAILER - slack;
 	ta_trailer_store(p, usable, tr ^ (ta_secret_freed & TA_CHECK_MASK));
+	if (usable >= TA_MARK2_MIN_USABLE) {
+		uint64_t m = ta_mark2(p);
+
+		memcpy((char *)p + TA_MARK2_OFFSET, &m, sizeof(m));
+	}
 	TA_BUMP(&s->freed_bytes, size);
 	TA_BUMP(&s->freed_objects, 1);
 	TA_BUMP(&s->wrapped, -(uint64_t)usable);
@@ -552,20 +595,21 @@ TA_EXPORT void *realloc(void *p, size_t n)
 	}
 	/* Mark the old block freed before the inner realloc may release it;
 	 * on failure it is still the caller's and gets its trailer back. */
-	ta_mark_freed(p, &b);
+	ta_flip_freed(p, &b); /* provisional: the flip is its own inverse */
 	q = ta_inner.realloc(p, ta_wrapped_request(n));
 	if (TA_UNLIKELY(!q)) {
-		ta_unmark_freed(p, &b);
+		ta_flip_freed(p, &b);
 		return NULL;
 	}
 	t = ta_tls_ready();
 	ta_count_free(t, b.gid, b.size, b.usable);
-	if (TA_LIKELY(!ta_hooks_realloc()))
-		return ta_seal(q, n, 0);
-	/* One realloc event instead of a free and an alloc. */
 	usable = ta_stamp(q, n, t->gid);
+	/* bytes beyond the old contents are not the program's yet */
+	if (b.size <= TA_MARK2_OFFSET)
+		ta_clear_mark2(q, usable);
 	ta_count_alloc(t, n, usable);
-	ta_hook_realloc(p, q, b.size, b.usable, n, usable, b.gid, t->gid);
+	if (TA_UNLIKELY(ta_hooks_realloc()))
+		ta_hook_realloc(p, q, b.size, b.usable, n, usable, b.gid, t->gid);
 	return q;
 }
 
