@@ -13,17 +13,27 @@
  * the table: the frame says what to restore, so binding or unbinding a span
  * while threads are inside it changes later enters only.
  *
+ * A span is typically entered many times on one thread (an asynchronous task
+ * is entered on every poll), and the read-side section plus the lookup cost
+ * twice a guard. So each thread remembers its last lookups in a small cache,
+ * validated by a stamp: the table is split into stripes by hash, every bind
+ * or unbind bumps its id's stripe after changing the table, and a cached
+ * lookup counts only while its stripe still holds the value read before the
+ * lookup. A hit takes neither the read-side section nor the lookup; changes
+ * to other spans invalidate a cached one only when they share its stripe.
+ *
  * Writers (bind, unbind) are serialized by ta_spans_lock and run as a
- * library-internal section, so that what liburcu allocates for the table
- * (bucket arrays, through this library's own malloc) counts in root and
- * raises no hook. The table is resized by the writer itself: no resize
- * worker thread allocates behind the library's back. Entries come from the
- * inner allocator. An unbound entry is retired, and retired entries are freed
- * in batches after a grace period, so that a program unbinding one span per
- * request does not wait for a grace period each time.
+ * library-internal section, so that the entries and what liburcu allocates
+ * for the table (bucket arrays), all through this library's own malloc, count
+ * in root and raise no hook. The table is resized by the writer itself: no
+ * resize worker thread allocates behind the library's back. An unbound entry
+ * is retired, and retired entries are freed in batches after a grace period,
+ * so that a program unbinding one span per request does not wait for a grace
+ * period each time.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdlib.h>
 
 #include <urcu/urcu-bp.h>
 #include <urcu/rculfhash.h>
@@ -57,6 +67,9 @@
  * one grace period before they are freed together. */
 #define TA_SPAN_BUCKETS_MIN 64ul
 #define TA_SPAN_RETIRE_BATCH 64u
+/* Stripes of the lookup stamps, and lookups each thread remembers. */
+#define TA_SPAN_STRIPES 1024u
+#define TA_SPAN_CACHED 16u
 
 struct ta_span {
 	struct cds_lfht_node node;
@@ -73,6 +86,20 @@ static unsigned long ta_spans_count;   /* bound ids */
 static unsigned long ta_spans_buckets; /* the size last asked of the table */
 static struct ta_span *ta_spans_retired[TA_SPAN_RETIRE_BATCH];
 static unsigned ta_spans_nretired;
+
+/* Bumped (release) by the writer after each change to an id of the stripe. */
+static uint64_t ta_spans_stamp[TA_SPAN_STRIPES] __attribute__((aligned(64)));
+
+/* One remembered lookup: @id was bound to @gid (or not, !@bound) when the
+ * stamp of its stripe was @stamp. An id of 0 never matches. */
+struct ta_span_cached {
+	uint64_t id;
+	uint64_t stamp;
+	uint32_t gid;
+	uint32_t bound;
+};
+
+static TA_TLS struct ta_span_cached ta_span_cache[TA_SPAN_CACHED];
 
 /* Set once a thread is registered with urcu-bp; see ta_span_reader_setup. */
 static TA_TLS int ta_span_reader;
@@ -99,13 +126,24 @@ static int ta_span_match(struct cds_lfht_node *node, const void *key)
 	return e->id == *(const uint64_t *)key;
 }
 
-/* The entry bound to @id, or NULL. Inside a read-side section. */
-static inline struct ta_span *ta_span_lookup(struct cds_lfht *ht, uint64_t id)
+static inline uint64_t *ta_span_stripe(unsigned long hash)
+{
+	return &ta_spans_stamp[hash % TA_SPAN_STRIPES];
+}
+
+static inline struct ta_span_cached *ta_span_cached(unsigned long hash)
+{
+	return &ta_span_cache[(hash >> 32) % TA_SPAN_CACHED];
+}
+
+/* The entry bound to @id (of hash @hash), or NULL. Inside a read-side
+ * section. */
+static inline struct ta_span *ta_span_lookup(struct cds_lfht *ht, unsigned long hash, uint64_t id)
 {
 	struct cds_lfht_iter iter;
 	struct cds_lfht_node *node;
 
-	cds_lfht_lookup(ht, ta_span_hash(id), ta_span_match, &id, &iter);
+	cds_lfht_lookup(ht, hash, ta_span_match, &id, &iter);
 	node = cds_lfht_iter_get_node(&iter);
 	return node ? caa_container_of(node, struct ta_span, node) : NULL;
 }
@@ -172,23 +210,33 @@ static void ta_spans_reclaim(void)
 	urcu_bp_synchronize_rcu();
 	TA_TSAN_ACQUIRE(&ta_spans_grace);
 	for (i = 0; i < ta_spans_nretired; i++)
-		ta_inner.free(ta_spans_retired[i]);
+		free(ta_spans_retired[i]);
 	ta_spans_nretired = 0;
+}
+
+/* Invalidate the cached lookups of the ids sharing @hash's stripe. Writer
+ * lock held, after the table changed. */
+static void ta_span_stripe_bump(unsigned long hash)
+{
+	uint64_t *stamp = ta_span_stripe(hash);
+
+	__atomic_store_n(stamp, __atomic_load_n(stamp, __ATOMIC_RELAXED) + 1, __ATOMIC_RELEASE);
 }
 
 static int ta_span_bind_locked(uint64_t span_id, uint32_t gid)
 {
 	struct cds_lfht *ht = ta_spans_table();
+	unsigned long hash = ta_span_hash(span_id);
 	struct ta_span *e;
 
 	if (!ht)
 		return -ENOMEM;
 	urcu_bp_read_lock();
-	e = ta_span_lookup(ht, span_id);
+	e = ta_span_lookup(ht, hash, span_id);
 	urcu_bp_read_unlock();
 	if (e) /* stable: only writers change the table, and we are the one */
 		return e->gid == gid ? 0 : -EEXIST;
-	e = ta_inner.malloc(sizeof(*e));
+	e = malloc(sizeof(*e));
 	if (!e)
 		return -ENOMEM;
 	cds_lfht_node_init(&e->node);
@@ -196,8 +244,9 @@ static int ta_span_bind_locked(uint64_t span_id, uint32_t gid)
 	e->gid = gid;
 	TA_TSAN_RELEASE(e);
 	urcu_bp_read_lock();
-	cds_lfht_add(ht, ta_span_hash(span_id), &e->node);
+	cds_lfht_add(ht, hash, &e->node);
 	urcu_bp_read_unlock();
+	ta_span_stripe_bump(hash);
 	ta_spans_count++;
 	ta_trace_span(TA_SPAN_BIND, span_id, gid);
 	ta_spans_resize(ht);
@@ -221,17 +270,19 @@ TA_API int ta_span_bind(uint64_t span_id, ta_group *g)
 static int ta_span_unbind_locked(uint64_t span_id)
 {
 	struct cds_lfht *ht = ta_spans_ht;
+	unsigned long hash = ta_span_hash(span_id);
 	struct ta_span *e;
 	int ret;
 
 	if (!ht)
 		return -ENOENT;
 	urcu_bp_read_lock();
-	e = ta_span_lookup(ht, span_id);
+	e = ta_span_lookup(ht, hash, span_id);
 	ret = e ? cds_lfht_del(ht, &e->node) : -ENOENT;
 	urcu_bp_read_unlock();
 	if (ret)
 		return -ENOENT; /* del cannot fail with writers serialized */
+	ta_span_stripe_bump(hash);
 	ta_spans_count--;
 	ta_trace_span(TA_SPAN_UNBIND, span_id, e->gid);
 	ta_spans_retired[ta_spans_nretired++] = e;
@@ -257,32 +308,54 @@ TA_API int ta_span_unbind(uint64_t span_id)
 
 /* ---- readers: enter and exit -------------------------------------------- */
 
-TA_API int ta_span_enter(uint64_t span_id)
+/*
+ * Look @span_id up in the table and remember the answer, stamped with
+ * @stamp: the value of its stripe read before the lookup. A writer changes
+ * the table before it bumps the stripe, so if the stripe still holds @stamp
+ * at a later enter, no bind or unbind of this id has completed since the
+ * lookup, and the answer still stands.
+ */
+static struct ta_span_cached *ta_span_resolve(struct ta_span_cached *c, unsigned long hash,
+                                              uint64_t span_id, uint64_t stamp)
 {
 	struct cds_lfht *ht = __atomic_load_n(&ta_spans_ht, __ATOMIC_ACQUIRE);
 	struct ta_span *e = NULL;
-	struct ta_frame *f;
-	uint32_t gid = 0;
 
-	if (TA_UNLIKELY(!span_id))
-		return -EINVAL;
-	if (TA_LIKELY(ht)) {
+	c->gid = 0;
+	if (ht) {
 		if (TA_UNLIKELY(!ta_span_reader))
 			ta_span_reader_setup();
 		urcu_bp_read_lock();
-		e = ta_span_lookup(ht, span_id);
-		if (TA_LIKELY(e))
-			gid = e->gid;
+		e = ta_span_lookup(ht, hash, span_id);
+		if (e)
+			c->gid = e->gid;
 		TA_TSAN_RELEASE(&ta_spans_grace);
 		urcu_bp_read_unlock();
 	}
+	c->bound = e != NULL;
+	c->stamp = stamp;
+	c->id = span_id;
+	return c;
+}
+
+TA_API int ta_span_enter(uint64_t span_id)
+{
+	unsigned long hash = ta_span_hash(span_id);
+	uint64_t stamp = __atomic_load_n(ta_span_stripe(hash), __ATOMIC_ACQUIRE);
+	struct ta_span_cached *c = ta_span_cached(hash);
+	struct ta_frame *f;
+
+	if (TA_UNLIKELY(!span_id))
+		return -EINVAL;
+	if (TA_UNLIKELY(c->id != span_id || c->stamp != stamp))
+		c = ta_span_resolve(c, hash, span_id, stamp);
 	/* An unbound span still gets a frame, so that its exit balances. */
-	f = ta_frame_push(gid, span_id, !e);
+	f = ta_frame_push(c->gid, span_id, !c->bound);
 	if (TA_UNLIKELY(!f))
 		return -errno; /* ENOSPC (TA_NEST_MAX) or ENOMEM */
-	if (TA_UNLIKELY(!e))
+	if (TA_UNLIKELY(!c->bound))
 		return -ENOENT;
-	ta_trace_span(TA_SPAN_ENTER, span_id, gid);
+	ta_trace_span(TA_SPAN_ENTER, span_id, f->gid);
 	return 0;
 }
 
@@ -347,7 +420,7 @@ static int ta_spans_forking;
 void ta_spans_atfork_prepare(void)
 {
 	pthread_mutex_lock(&ta_spans_lock);
-	ta_spans_forking = 0;
+	ta_spans_forking = ta_spans_ht != NULL;
 	if (ta_spans_forking)
 		urcu_bp_before_fork();
 }
@@ -359,9 +432,13 @@ void ta_spans_atfork_parent(void)
 	pthread_mutex_unlock(&ta_spans_lock);
 }
 
+/* The child's only thread is the one that took the lock in prepare: it
+ * unlocks it rather than initializing a locked mutex anew, which
+ * ThreadSanitizer would take for a lock still held (and report every later
+ * lock as a double lock). */
 void ta_spans_atfork_child(void)
 {
 	if (ta_spans_forking)
 		urcu_bp_after_fork_child();
-	pthread_mutex_init(&ta_spans_lock, NULL);
+	pthread_mutex_unlock(&ta_spans_lock);
 }

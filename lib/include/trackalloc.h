@@ -254,6 +254,9 @@ TA_API int ta_diag_read(struct ta_diag *out);
  * unbinding take a lock, are safe against concurrent enters and exits, and
  * affect later enters only: a thread inside a span keeps the group it entered
  * with until it exits, even if the span is unbound or bound anew meanwhile.
+ * Binding and unbinding may wait for a liburcu-bp grace period: a program
+ * that uses liburcu-bp itself must not call them inside its own read-side
+ * critical sections.
  */
 
 /**
