@@ -19,10 +19,11 @@
 
 #define ta_tp_state(name) __atomic_load_n(&lttng_ust_tracepoint_trackalloc___##name.state, __ATOMIC_RELAXED)
 
-static inline int ta_hooks_alloc(void)
+/* @align is a constant on the plain-malloc path: one tracepoint to check */
+static inline int ta_hooks_alloc(size_t align)
 {
-	return __atomic_load_n(&ta_tracker_active, __ATOMIC_RELAXED) | ta_tp_state(alloc) |
-	       ta_tp_state(alloc_aligned);
+	return __atomic_load_n(&ta_tracker_active, __ATOMIC_RELAXED) |
+	       (align ? ta_tp_state(alloc_aligned) : ta_tp_state(alloc));
 }
 static inline int ta_hooks_free(void)
 {
@@ -49,8 +50,9 @@ void ta_trace_atfork_child(void);
 
 #else
 
-static inline int ta_hooks_alloc(void)
+static inline int ta_hooks_alloc(size_t align)
 {
+	(void)align;
 	return __atomic_load_n(&ta_tracker_active, __ATOMIC_RELAXED);
 }
 static inline int ta_hooks_free(void)

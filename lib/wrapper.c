@@ -140,9 +140,8 @@ static TA_INLINE void ta_clear_mark2(void *p, size_t usable)
 		memset((char *)p + TA_MARK2_OFFSET, 0, 8);
 }
 
-static TA_INLINE size_t ta_stamp(void *p, size_t n, uint32_t gid)
+static TA_INLINE void ta_stamp_usable(void *p, size_t usable, size_t n, uint32_t gid)
 {
-	size_t usable = ta_inner_usable(p);
 	size_t slack = usable - TA_TRAILER - n;
 
 	if (TA_LIKELY(slack < TA_SLACK_MAX)) {
@@ -154,12 +153,28 @@ static TA_INLINE size_t ta_stamp(void *p, size_t n, uint32_t gid)
 		ta_trailer_store(p, usable,
 		                 ta_trailer_make(p, ta_fields(gid, TA_SLACK_MAX), ta_secret ^ ext));
 	}
+
+}
+
+static TA_INLINE size_t ta_stamp(void *p, size_t n, uint32_t gid)
+{
+	size_t usable = ta_inner_usable(p);
+
+	ta_stamp_usable(p, usable, n, gid);
 	return usable;
 }
 
-/* The rare shapes of ta_seal, out of line: first allocation of a thread
- * (no slot yet), an exited thread, hooks to run. */
-static void *__attribute__((noinline, cold)) ta_seal_slow(void *p, size_t n, size_t align)
+static void *__attribute__((noinline)) ta_seal_slow_hooks(void *p, size_t n, size_t usable,
+                                                          size_t align, uint32_t gid)
+{
+	ta_hook_alloc(p, n, usable, align, gid);
+	return p;
+}
+
+/* The general seal, out of line: first allocation of a thread (no slot
+ * yet), an exited thread, an inner allocator other than glibc or an mmapped
+ * glibc chunk, hooks to run. */
+static void *__attribute__((noinline)) ta_seal_slow(void *p, size_t n, size_t align)
 {
 	struct ta_tls *t = ta_tls_ready();
 	uint32_t gid = t->gid;
@@ -167,40 +182,38 @@ static void *__attribute__((noinline, cold)) ta_seal_slow(void *p, size_t n, siz
 
 	ta_clear_mark2(p, usable);
 	ta_count_alloc(t, n, usable);
-	if (ta_hooks_alloc())
+	if (ta_hooks_alloc(align))
 		ta_hook_alloc(p, n, usable, align, gid);
 	return p;
 }
 
-static void *__attribute__((noinline)) ta_seal_hooked(void *p, size_t n, size_t usable,
-                                                      size_t align, uint32_t gid)
-{
-	ta_hook_alloc(p, n, usable, align, gid);
-	return p;
-}
-
 /*
- * Seal a fresh inner block: trailer, charge to the active group, hooks. Every
- * rare case leaves through a tail call, so the common path keeps everything
- * in registers.
+ * Seal a fresh inner block: trailer, charge to the active group, hooks. The
+ * inline part handles the common case, a non-mmapped glibc chunk on a thread
+ * with a slot and no hooks, without a single call: everything else goes to
+ * ta_seal_slow through a tail call.
  */
 static TA_INLINE void *ta_seal(void *p, size_t n, size_t align)
 {
 	struct ta_tls *t = &ta_tls;
 	struct ta_slot *s = t->slot;
+	size_t head, usable;
 	uint32_t gid;
-	size_t usable;
 
-	if (TA_UNLIKELY(!s))
+	if (TA_UNLIKELY(!s || !ta_glibc_layout))
 		return ta_seal_slow(p, n, align);
+	head = ((const size_t *)p)[-1];
+	if (TA_UNLIKELY(head & 2)) /* IS_MMAPPED: no borrowed next-size word */
+		return ta_seal_slow(p, n, align);
+	usable = (head & ~(size_t)7) - 8;
 	gid = t->gid;
-	usable = ta_stamp(p, n, gid);
+	ta_stamp_usable(p, usable, n, gid);
 	ta_clear_mark2(p, usable);
 	TA_BUMP(&s->allocated_bytes, n);
 	TA_BUMP(&s->allocated_objects, 1);
 	TA_BUMP(&s->wrapped, usable);
-	if (TA_UNLIKELY(ta_hooks_alloc()))
-		return ta_seal_hooked(p, n, usable, align, gid);
+	if (TA_UNLIKELY(ta_hooks_alloc(align)))
+		return ta_seal_slow_hooks(p, n, usable, align, gid);
 	return p;
 }
 
@@ -329,12 +342,23 @@ static void *__attribute__((noinline)) ta_seal_plain(void *p, size_t n)
 	return ta_seal(p, n, 0);
 }
 
+/* malloc before the inner allocator is resolved (or while it is). */
+static void *__attribute__((noinline, cold)) ta_malloc_unready(size_t n)
+{
+	void *p;
+
+	if (!ta_ready())
+		return ta_boot_alloc(n, 16);
+	p = ta_inner.malloc(ta_wrapped_request(n));
+	return p ? ta_seal_plain(p, n) : NULL;
+}
+
 TA_EXPORT void *malloc(size_t n)
 {
 	void *p;
 
-	if (TA_UNLIKELY(!ta_ready()))
-		return ta_boot_alloc(n, 16);
+	if (TA_UNLIKELY(__atomic_load_n(&ta_inner_state, __ATOMIC_ACQUIRE) != 2))
+		return ta_malloc_unready(n);
 	p = ta_inner.malloc(ta_wrapped_request(n));
 	if (TA_UNLIKELY(!p))
 		return NULL;
@@ -404,9 +428,12 @@ TA_EXPORT void free(void *p)
 	 * allocator, which is therefore resolved. The common block has a
 	 * verified trailer, a slack that fits and a slot on this thread;
 	 * everything else leaves through a tail call to ta_free_slow. */
-	usable = ta_inner_usable(p);
-	if (TA_UNLIKELY(usable < TA_TRAILER))
+	if (TA_UNLIKELY(!ta_glibc_layout))
 		return ta_free_slow(p);
+	usable = ((const size_t *)p)[-1];
+	if (TA_UNLIKELY(usable & 2)) /* IS_MMAPPED */
+		return ta_free_slow(p);
+	usable = (usable & ~(size_t)7) - 8;
 	tr = ta_trailer_load(p, usable);
 	fields = tr & ~TA_CHECK_MASK;
 	slack = (size_t)(fields >> 16);
