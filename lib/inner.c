@@ -57,6 +57,13 @@ void *ta_boot_alloc(size_t size, size_t align)
 	} while (!__atomic_compare_exchange_n(&ta_boot_used, &old, end, false, __ATOMIC_RELAXED,
 	                                      __ATOMIC_RELAXED));
 	memcpy(ta_boot_arena + start - TA_BOOT_HDR, &size, sizeof(size));
+	{
+		/* A fake glibc chunk header with IS_MMAPPED set: free()'s fast
+		 * path sends such blocks to its slow path, which knows the arena. */
+		size_t head = (end - start + 16) | 2;
+
+		memcpy(ta_boot_arena + start - 8, &head, sizeof(head));
+	}
 	return ta_boot_arena + start; /* static storage: already zero */
 }
 

@@ -397,7 +397,11 @@ static TA_INLINE void ta_release(void *p, const struct ta_block *b)
 static void __attribute__((noinline, cold)) ta_free_slow(void *p)
 {
 	struct ta_block b;
-	enum ta_verdict v = ta_inspect(p, &b);
+	enum ta_verdict v;
+
+	if (ta_boot_owns(p))
+		return ta_boot_free();
+	v = ta_inspect(p, &b);
 
 	if (v != TA_OWN)
 		ta_free_unverified(p, v);
@@ -422,23 +426,26 @@ TA_EXPORT void free(void *p)
 
 	if (TA_UNLIKELY(!p))
 		return;
-	if (TA_UNLIKELY(ta_boot_owns(p)))
-		return ta_boot_free();
-	/* No readiness check: a block not from the arena came from the inner
-	 * allocator, which is therefore resolved. The common block has a
-	 * verified trailer, a slack that fits and a slot on this thread;
-	 * everything else leaves through a tail call to ta_free_slow. */
+	/*
+	 * The common block: a non-mmapped glibc chunk with a trailer that
+	 * verifies, and a slot on this thread; everything else leaves through
+	 * a tail call to ta_free_slow. Arena blocks carry a fake header with
+	 * IS_MMAPPED set, so they never reach the trailer read here. A trailer
+	 * that verifies against the plain secret is not an ext block (those
+	 * mix in their size) and has a slack within the block (we wrote it).
+	 * No readiness check: a chunk that is not from the arena came from the
+	 * inner allocator, which is therefore resolved.
+	 */
 	if (TA_UNLIKELY(!ta_glibc_layout))
 		return ta_free_slow(p);
 	usable = ((const size_t *)p)[-1];
-	if (TA_UNLIKELY(usable & 2)) /* IS_MMAPPED */
+	if (TA_UNLIKELY(usable & 2)) /* IS_MMAPPED, or the arena */
 		return ta_free_slow(p);
 	usable = (usable & ~(size_t)7) - 8;
 	tr = ta_trailer_load(p, usable);
 	fields = tr & ~TA_CHECK_MASK;
 	slack = (size_t)(fields >> 16);
-	if (TA_UNLIKELY(tr != ta_trailer_make(p, fields, ta_secret) || slack >= TA_SLACK_MAX ||
-	                slack > usable - TA_TRAILER))
+	if (TA_UNLIKELY(tr != ta_trailer_make(p, fields, ta_secret)))
 		return ta_free_slow(p);
 	gid = (uint32_t)(tr & TA_GID_MASK);
 	if (TA_LIKELY(gid == t->gid)) {
