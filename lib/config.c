@@ -268,31 +268,39 @@ static void ta_report_at_exit(void)
 
 /* ---- fork --------------------------------------------------------------- */
 
+/* Each handler runs as library code: what it (or liburcu, or LTTng-UST
+ * through it) allocates or frees counts in root and raises no hook. */
 static void ta_atfork_prepare(void)
 {
+	ta_nest_enter();
 	ta_trace_atfork_prepare();
 	ta_spans_atfork_prepare();
 	ta_tracker_atfork_prepare();
 	ta_groups_atfork_prepare();
 	ta_threads_atfork_prepare();
+	ta_nest_exit();
 }
 
 static void ta_atfork_parent(void)
 {
+	ta_nest_enter();
 	ta_threads_atfork_parent();
 	ta_groups_atfork_parent();
 	ta_tracker_atfork_parent();
 	ta_spans_atfork_parent();
 	ta_trace_atfork_parent();
+	ta_nest_exit();
 }
 
 static void ta_atfork_child(void)
 {
+	ta_nest_enter();
 	ta_threads_atfork_child();
 	ta_groups_atfork_child();
 	ta_spans_atfork_child();
 	ta_tracker_atfork_child();
 	ta_trace_atfork_child();
+	ta_nest_exit();
 }
 
 /* ---- start ----------------------------------------------------------- */

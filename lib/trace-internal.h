@@ -44,6 +44,11 @@ void ta_trace_span(int what, uint64_t span_id, uint32_t gid);
 void ta_trace_group_metadata(const struct ta_group *g);
 void ta_trace_init(void);
 bool ta_trace_is_ust_thread(void);
+extern int ta_ust_starting;
+static inline bool ta_trace_ust_starting(void)
+{
+	return __atomic_load_n(&ta_ust_starting, __ATOMIC_ACQUIRE);
+}
 void ta_trace_atfork_prepare(void);
 void ta_trace_atfork_parent(void);
 void ta_trace_atfork_child(void);
@@ -97,6 +102,10 @@ static inline void ta_trace_init(void)
 {
 }
 static inline bool ta_trace_is_ust_thread(void)
+{
+	return false;
+}
+static inline bool ta_trace_ust_starting(void)
 {
 	return false;
 }

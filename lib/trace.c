@@ -58,6 +58,9 @@ static sigset_t ta_fork_sigset;
 #define TA_UST_TIDS_MAX 16
 static pid_t ta_ust_tids[TA_UST_TIDS_MAX];
 static int ta_ust_ntids;
+/* Non-zero while LTTng-UST may be starting threads we have not listed yet:
+ * every hook is muted and no thread is classified meanwhile. */
+int ta_ust_starting;
 
 static int ta_task_list(pid_t *tids, int max)
 {
@@ -212,42 +215,72 @@ static int ta_sample_group(ta_group *g, void *arg)
 /* ---- is anyone recording? ------------------------------------------------ */
 
 /*
- * True when some session that has @tp's event is active. Reads the probe
- * list LTTng-UST attaches to an enabled tracepoint, through the base ABI of
- * lttng/ust-events.h (the same path the generated probe takes).
+ * The sessions that record @tp's event and are active, as opaque pointers
+ * (at most @max); returns how many. Reads the probe list LTTng-UST attaches
+ * to an enabled tracepoint, through the base ABI of lttng/ust-events.h (the
+ * same path the generated probe takes).
  */
-static int ta_tp_recording(struct lttng_ust_tracepoint *tp)
+static int ta_tp_sessions(struct lttng_ust_tracepoint *tp, const void **out, int max)
 {
 	struct lttng_ust_tracepoint_probe *probes;
-	int active = 0;
+	int n = 0;
 
 	if (!__atomic_load_n(&tp->state, __ATOMIC_RELAXED) ||
 	    !lttng_ust_tracepoint_dlopen_ptr || !lttng_ust_tracepoint_dlopen_ptr->rcu_read_lock_sym)
 		return 0;
 	lttng_ust_tracepoint_dlopen_ptr->rcu_read_lock_sym();
 	probes = lttng_ust_tp_rcu_dereference(tp->probes);
-	for (; probes && probes->func && !active; probes++) {
+	for (; probes && probes->func && n < max; probes++) {
 		struct lttng_ust_event_common *ev = probes->data;
 		struct lttng_ust_event_recorder *rec;
+		struct lttng_ust_session *session;
 
 		if (!ev || ev->type != LTTNG_UST_EVENT_TYPE_RECORDER || !ev->enabled)
 			continue;
 		rec = ev->child;
-		active = rec && rec->chan && rec->chan->parent && rec->chan->parent->session &&
-		         __atomic_load_n(&rec->chan->parent->session->active, __ATOMIC_RELAXED);
+		if (!rec || !rec->chan || !rec->chan->parent || !rec->chan->parent->session)
+			continue;
+		session = rec->chan->parent->session;
+		if (__atomic_load_n(&session->active, __ATOMIC_RELAXED))
+			out[n++] = session;
 	}
 	lttng_ust_tracepoint_dlopen_ptr->rcu_read_unlock_sym();
-	return active;
+	return n;
+}
+
+/* True when some active session records @tp's event. */
+static int ta_tp_recording(struct lttng_ust_tracepoint *tp)
+{
+	const void *one;
+
+	return ta_tp_sessions(tp, &one, 1) > 0;
 }
 
 /* ---- watcher and sampler threads --------------------------------------- */
 
-static void ta_sleep_ms(unsigned ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+/* Set at exit: the watcher and the sampler leave their loops. */
+static int ta_trace_stopping;
+static pthread_mutex_t ta_sleep_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t ta_sleep_cond = PTHREAD_COND_INITIALIZER;
 
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+/* Sleep @ms, or less when the process is exiting. Returns false then. */
+static bool ta_sleep_ms(unsigned ms)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts); /* the condition variable's clock */
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&ta_sleep_lock);
+	while (!ta_trace_stopping &&
+	       pthread_cond_timedwait(&ta_sleep_cond, &ta_sleep_lock, &ts) != ETIMEDOUT)
 		;
+	pthread_mutex_unlock(&ta_sleep_lock);
+	return !__atomic_load_n(&ta_trace_stopping, __ATOMIC_ACQUIRE);
 }
 
 /* Internal threads: block signals (the program's handlers are not for us),
@@ -268,10 +301,12 @@ static void *ta_sampler_main(void *arg)
 	(void)arg;
 	ta_internal_thread_start();
 	(void)pthread_setname_np(pthread_self(), "ta-sampler");
-	while (lttng_ust_tracepoint_enabled(trackalloc, group_stats)) {
+	while (lttng_ust_tracepoint_enabled(trackalloc, group_stats) &&
+	       !__atomic_load_n(&ta_trace_stopping, __ATOMIC_ACQUIRE)) {
 		if (ta_tp_recording(&lttng_ust_tracepoint_trackalloc___group_stats))
 			ta_group_foreach(ta_sample_group, NULL);
-		ta_sleep_ms(ta_config.sample_ms);
+		if (!ta_sleep_ms(ta_config.sample_ms))
+			break;
 	}
 	__atomic_store_n(&ta_sampler_running, 0, __ATOMIC_RELEASE);
 	return NULL;
@@ -291,24 +326,50 @@ static pthread_t ta_thread_detached(void *(*fn)(void *), int *running)
 	return tid;
 }
 
+#define TA_SESSIONS_MAX 32
+
+/* Is @s in @set? */
+static int ta_session_in(const void *s, const void *const *set, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (set[i] == s)
+			return 1;
+	return 0;
+}
+
+/*
+ * Every TA_WATCH_MS: when a session recording group_register appears among
+ * the active ones, re-emit every group's metadata (it goes to every active
+ * session; the others see duplicates, which analyses tolerate), and keep a
+ * sampler running while group_stats is enabled.
+ */
 static void *ta_watcher_main(void *arg)
 {
-	int was_recording = 0;
+	const void *seen[TA_SESSIONS_MAX], *now[TA_SESSIONS_MAX];
+	int nseen = 0;
 
 	(void)arg;
 	ta_internal_thread_start();
 	(void)pthread_setname_np(pthread_self(), "ta-watcher");
-	for (;;) {
-		int rec = ta_tp_recording(&lttng_ust_tracepoint_trackalloc___group_register);
+	while (!__atomic_load_n(&ta_trace_stopping, __ATOMIC_ACQUIRE)) {
+		int n = ta_tp_sessions(&lttng_ust_tracepoint_trackalloc___group_register, now,
+		                       TA_SESSIONS_MAX);
+		int i, fresh = 0;
 
-		if (rec && !was_recording)
+		for (i = 0; i < n; i++)
+			fresh |= !ta_session_in(now[i], seen, nseen);
+		if (fresh)
 			ta_statedump();
-		was_recording = rec;
+		memcpy(seen, now, (size_t)n * sizeof(now[0]));
+		nseen = n;
 		if (lttng_ust_tracepoint_enabled(trackalloc, group_stats) &&
 		    !__atomic_load_n(&ta_sampler_running, __ATOMIC_ACQUIRE))
 			ta_thread_detached(ta_sampler_main, &ta_sampler_running);
 		ta_sleep_ms(TA_WATCH_MS);
 	}
+	__atomic_store_n(&ta_watcher_running, 0, __ATOMIC_RELEASE);
 	return NULL;
 }
 
@@ -317,13 +378,43 @@ static void ta_watcher_start(void)
 	ta_thread_detached(ta_watcher_main, &ta_watcher_running);
 }
 
-/* At exit, a last sample so counters-mode traces end on the final values. */
-static void ta_trace_at_exit(void)
+/*
+ * At exit: stop the watcher and the sampler (they must not emit while
+ * LTTng-UST tears down), then a last sample so that counters-mode traces end
+ * on the final values.
+ *
+ * Why a destructor here: an atexit handler registered from a library
+ * constructor runs after _dl_fini (it was registered first), when nothing is
+ * registered any more. This file holds the tracepoint definitions, whose own
+ * destructor unregisters them; destructors of one file run in reverse order
+ * of definition, so this one, defined after them, runs first. The provider
+ * was initialised inside our constructor, so it is finalised after us and
+ * its probes are still there.
+ */
+static void __attribute__((destructor)) ta_trace_at_exit(void)
 {
+	int i;
+
+	if (!__atomic_load_n(&ta_provider_loaded, __ATOMIC_ACQUIRE))
+		return;
+	pthread_mutex_lock(&ta_sleep_lock);
+	__atomic_store_n(&ta_trace_stopping, 1, __ATOMIC_RELEASE);
+	pthread_cond_broadcast(&ta_sleep_cond);
+	pthread_mutex_unlock(&ta_sleep_lock);
+	/* bounded: a thread stuck elsewhere must not hold the exit up */
+	for (i = 0; i < 2000 && (__atomic_load_n(&ta_watcher_running, __ATOMIC_ACQUIRE) ||
+	                         __atomic_load_n(&ta_sampler_running, __ATOMIC_ACQUIRE));
+	     i++) {
+		struct timespec ts = { 0, 1000000L };
+
+		nanosleep(&ts, NULL);
+	}
+	/* Left nested on purpose: what runs after this on the exiting thread is
+	 * LTTng-UST and the loader tearing down (tracepoint unregistration frees
+	 * memory), not the program. */
 	ta_nest_enter();
 	if (ta_tp_recording(&lttng_ust_tracepoint_trackalloc___group_stats))
 		ta_group_foreach(ta_sample_group, NULL);
-	ta_nest_exit();
 }
 
 /* The probes sit next to libtrackalloc.so (installed, or in the build tree). */
@@ -354,9 +445,11 @@ void ta_trace_init(void)
 	int nbefore;
 
 	ta_nest_enter();
+	__atomic_store_n(&ta_ust_starting, 1, __ATOMIC_SEQ_CST);
 	nbefore = ta_task_list(before, 256);
 	ta_provider = ta_provider_open();
 	ta_ust_tids_record(before, nbefore);
+	__atomic_store_n(&ta_ust_starting, 0, __ATOMIC_RELEASE);
 	if (ta_provider) {
 		void *ust = dlopen("liblttng-ust.so.1", RTLD_NOW | RTLD_NOLOAD);
 		void *fork_wrapper = dlopen("liblttng-ust-fork.so.1", RTLD_NOW | RTLD_NOLOAD);
@@ -367,7 +460,6 @@ void ta_trace_init(void)
 			*(void **)&ta_ust_after_fork_child = dlsym(ust, "lttng_ust_after_fork_child");
 		}
 		__atomic_store_n(&ta_provider_loaded, 1, __ATOMIC_RELEASE);
-		atexit(ta_trace_at_exit);
 		ta_watcher_start();
 	}
 	ta_nest_exit();
@@ -375,12 +467,14 @@ void ta_trace_init(void)
 
 void ta_trace_atfork_prepare(void)
 {
+	pthread_mutex_lock(&ta_sleep_lock);
 	if (ta_ust_before_fork && ta_ust_after_fork_parent && ta_ust_after_fork_child)
 		ta_ust_before_fork(&ta_fork_sigset);
 }
 
 void ta_trace_atfork_parent(void)
 {
+	pthread_mutex_unlock(&ta_sleep_lock);
 	if (ta_ust_before_fork && ta_ust_after_fork_parent && ta_ust_after_fork_child)
 		ta_ust_after_fork_parent(&ta_fork_sigset);
 }
@@ -389,17 +483,23 @@ void ta_trace_atfork_parent(void)
  * which restarts sampling if group_stats is still enabled. */
 void ta_trace_atfork_child(void)
 {
+	ta_nest_enter();
+	pthread_mutex_unlock(&ta_sleep_lock);
+	pthread_cond_init(&ta_sleep_cond, NULL); /* the parent's waiters are not here */
 	ta_sampler_running = 0;
 	ta_watcher_running = 0;
 	ta_ust_ntids = 0;
 	if (ta_ust_before_fork && ta_ust_after_fork_parent && ta_ust_after_fork_child) {
 		pid_t self = gettid();
 
+		__atomic_store_n(&ta_ust_starting, 1, __ATOMIC_SEQ_CST);
 		ta_ust_after_fork_child(&ta_fork_sigset);
 		ta_ust_tids_record(&self, 1);
+		__atomic_store_n(&ta_ust_starting, 0, __ATOMIC_RELEASE);
 	}
 	if (__atomic_load_n(&ta_provider_loaded, __ATOMIC_ACQUIRE))
 		ta_watcher_start();
+	ta_nest_exit();
 }
 
 #else /* !TA_WITH_LTTNG */

@@ -31,6 +31,8 @@ static inline bool ta_hooks_muted(struct ta_tls *t)
 	if (t->nesting)
 		return true;
 	if (TA_UNLIKELY(t->kind == 0)) {
+		if (ta_trace_ust_starting())
+			return true; /* classify once LTTng-UST's threads are listed */
 		t->kind = ta_trace_is_ust_thread() ? 2 : 1;
 		if (t->kind == 2) {
 			ta_nest_enter(); /* never left: counts in root from now on */

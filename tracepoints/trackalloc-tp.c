@@ -4,5 +4,4 @@
  * libtrackalloc.so dlopens at start (tracepoint dynamic linkage).
  */
 #define LTTNG_UST_TRACEPOINT_CREATE_PROBES
-
 #include "trackalloc-tp.h"

@@ -1,0 +1,475 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Decoding the trackalloc events of the report's sink. Per event there is
+ * no name lookup: each event class is resolved once (cached by its address)
+ * into a kind and the indexes of the payload and common-context members it
+ * needs; unsigned integers are read directly.
+ */
+#define _GNU_SOURCE
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "report.h"
+#include "report-decode.h"
+
+enum ec_kind {
+	EK_NONE,      /* not a trackalloc event */
+	EK_OTHER,     /* a trackalloc event the report does not use */
+	EK_REGISTER,  /* group_id, name */
+	EK_TAG,       /* group_id, key, value */
+	EK_ALLOC,     /* ptr, size, group_id (alloc and alloc_aligned) */
+	EK_FREE,      /* ptr, size, group_id */
+	EK_REALLOC,   /* in_ptr, ptr, old_size, size, source_group_id, group_id */
+	EK_STATS,     /* group_id, allocated_bytes, allocated_objects, freed_bytes, freed_objects */
+};
+
+#define EC_FIELDS_MAX 6
+
+struct ec_info {
+	const bt_event_class *ec;
+	enum ec_kind kind;
+	bool has_clock;
+	uint64_t field[EC_FIELDS_MAX];
+	int64_t ctx_vpid, ctx_vtid, ctx_procname; /* member indexes, -1: absent */
+	bool vpid_signed, vtid_signed;
+	int64_t env_vpid; /* per-process buffers: the trace's own vpid */
+	const char *env_procname;
+};
+
+struct ec_spec {
+	const char *name;
+	enum ec_kind kind;
+	const char *fields[EC_FIELDS_MAX]; /* strings end with '$' */
+};
+
+static const struct ec_spec ec_specs[] = {
+	{ "trackalloc:group_register", EK_REGISTER, { "group_id", "name$" } },
+	{ "trackalloc:group_tag", EK_TAG, { "group_id", "key$", "value$" } },
+	{ "trackalloc:alloc", EK_ALLOC, { "ptr", "size", "group_id" } },
+	{ "trackalloc:alloc_aligned", EK_ALLOC, { "ptr", "size", "group_id" } },
+	{ "trackalloc:free", EK_FREE, { "ptr", "size", "group_id" } },
+	{ "trackalloc:realloc", EK_REALLOC,
+	  { "in_ptr", "ptr", "old_size", "size", "source_group_id", "group_id" } },
+	{ "trackalloc:group_stats", EK_STATS,
+	  { "group_id", "allocated_bytes", "allocated_objects", "freed_bytes", "freed_objects" } },
+};
+
+struct rp_reader {
+	struct rp_model *m;
+	/* event-class cache: open addressing by address */
+	struct ec_info **ecs;
+	size_t ecs_mask, ecs_count;
+	struct ec_info *last_ec;
+	char *fatal; /* why reading stopped early (allocated) */
+	bool oom;
+	/* progress */
+	bool progress;
+	uint64_t next_check;
+	struct timespec last_report;
+};
+
+static void __attribute__((format(printf, 2, 3)))
+set_fatal(struct rp_reader *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (r->fatal)
+		return;
+	va_start(ap, fmt);
+	if (vasprintf(&r->fatal, fmt, ap) < 0)
+		r->fatal = NULL, r->oom = true;
+	va_end(ap);
+}
+
+/* ---- event classes -------------------------------------------------------- */
+
+static int64_t struct_member_index(const bt_field_class *sfc, const char *name,
+                                   bt_field_class_type *type)
+{
+	uint64_t n;
+
+	if (!sfc || bt_field_class_get_type(sfc) != BT_FIELD_CLASS_TYPE_STRUCTURE)
+		return -1;
+	n = bt_field_class_structure_get_member_count(sfc);
+	for (uint64_t i = 0; i < n; i++) {
+		const bt_field_class_structure_member *mb =
+			bt_field_class_structure_borrow_member_by_index_const(sfc, i);
+
+		if (!strcmp(bt_field_class_structure_member_get_name(mb), name)) {
+			*type = bt_field_class_get_type(
+				bt_field_class_structure_member_borrow_field_class_const(mb));
+			return (int64_t)i;
+		}
+	}
+	return -1;
+}
+
+static bool fill_ec_info(struct rp_reader *r, struct ec_info *ci, const bt_event *ev)
+{
+	const bt_event_class *ec = ci->ec;
+	const bt_stream_class *sc = bt_event_class_borrow_stream_class_const(ec);
+	const bt_field_class *ctx = bt_stream_class_borrow_event_common_context_field_class_const(sc);
+	const bt_field_class *payload = bt_event_class_borrow_payload_field_class_const(ec);
+	const bt_trace *trace = bt_stream_borrow_trace_const(bt_event_borrow_stream_const(ev));
+	const bt_clock_class *cc;
+	const bt_value *v;
+	const char *name = bt_event_class_get_name(ec);
+	const struct ec_spec *spec = NULL;
+	bt_field_class_type t;
+
+	cc = bt_stream_class_borrow_default_clock_class_const(sc);
+	ci->has_clock = cc != NULL;
+	if (cc && bt_clock_class_origin_is_unix_epoch(cc))
+		r->m->unix_epoch = true;
+	ci->ctx_vpid = struct_member_index(ctx, "vpid", &t);
+	ci->vpid_signed = ci->ctx_vpid >= 0 &&
+	                  bt_field_class_type_is(t, BT_FIELD_CLASS_TYPE_SIGNED_INTEGER);
+	if (ci->ctx_vpid >= 0 && !bt_field_class_type_is(t, BT_FIELD_CLASS_TYPE_INTEGER))
+		ci->ctx_vpid = -1;
+	ci->ctx_vtid = struct_member_index(ctx, "vtid", &t);
+	ci->vtid_signed = ci->ctx_vtid >= 0 &&
+	                  bt_field_class_type_is(t, BT_FIELD_CLASS_TYPE_SIGNED_INTEGER);
+	if (ci->ctx_vtid >= 0 && !bt_field_class_type_is(t, BT_FIELD_CLASS_TYPE_INTEGER))
+		ci->ctx_vtid = -1;
+	ci->ctx_procname = struct_member_index(ctx, "procname", &t);
+	if (ci->ctx_procname >= 0 && t != BT_FIELD_CLASS_TYPE_STRING)
+		ci->ctx_procname = -1;
+	/* per-process buffering: the process is the trace's, in its environment */
+	v = bt_trace_borrow_environment_entry_value_by_name_const(trace, "vpid");
+	ci->env_vpid = v && bt_value_get_type(v) == BT_VALUE_TYPE_SIGNED_INTEGER ?
+	                       bt_value_integer_signed_get(v) : 0;
+	v = bt_trace_borrow_environment_entry_value_by_name_const(trace, "procname");
+	ci->env_procname = v && bt_value_get_type(v) == BT_VALUE_TYPE_STRING ?
+	                           bt_value_string_get(v) : NULL;
+
+	ci->kind = EK_NONE;
+	if (!name || strncmp(name, "trackalloc:", 11))
+		return true;
+	ci->kind = EK_OTHER;
+	for (size_t i = 0; i < sizeof(ec_specs) / sizeof(ec_specs[0]); i++)
+		if (!strcmp(name, ec_specs[i].name))
+			spec = &ec_specs[i];
+	if (!spec)
+		return true;
+	for (int i = 0; i < EC_FIELDS_MAX && spec->fields[i]; i++) {
+		char want[64];
+		size_t len = strlen(spec->fields[i]);
+		bool is_string = spec->fields[i][len - 1] == '$';
+		int64_t idx;
+
+		snprintf(want, sizeof(want), "%.*s", (int)(len - is_string), spec->fields[i]);
+		idx = struct_member_index(payload, want, &t);
+		if (idx < 0 || (is_string ? t != BT_FIELD_CLASS_TYPE_STRING :
+		                            !bt_field_class_type_is(t, BT_FIELD_CLASS_TYPE_UNSIGNED_INTEGER))) {
+			set_fatal(r, "unsupported trace: event %s has no %s field `%s'", name,
+			          is_string ? "string" : "unsigned integer", want);
+			return false;
+		}
+		ci->field[i] = (uint64_t)idx;
+	}
+	ci->kind = spec->kind;
+	return true;
+}
+
+static inline size_t ec_hash(const bt_event_class *ec, size_t mask)
+{
+	return (size_t)(((uintptr_t)ec >> 4) * 0x9E3779B97F4A7C15ull >> 20) & mask;
+}
+
+static bool ecs_grow(struct rp_reader *r)
+{
+	size_t nsize = r->ecs ? (r->ecs_mask + 1) * 2 : 64;
+	struct ec_info **n = calloc(nsize, sizeof(*n));
+
+	if (!n)
+		return false;
+	for (size_t i = 0; r->ecs && i <= r->ecs_mask; i++) {
+		size_t s;
+
+		if (!r->ecs[i])
+			continue;
+		for (s = ec_hash(r->ecs[i]->ec, nsize - 1); n[s]; s = (s + 1) & (nsize - 1))
+			;
+		n[s] = r->ecs[i];
+	}
+	free(r->ecs);
+	r->ecs = n;
+	r->ecs_mask = nsize - 1;
+	return true;
+}
+
+static struct ec_info *ec_lookup(struct rp_reader *r, const bt_event_class *ec, const bt_event *ev)
+{
+	struct ec_info *ci;
+	size_t s;
+
+	if (r->last_ec && r->last_ec->ec == ec)
+		return r->last_ec;
+	if (r->ecs) {
+		for (s = ec_hash(ec, r->ecs_mask); r->ecs[s]; s = (s + 1) & r->ecs_mask)
+			if (r->ecs[s]->ec == ec)
+				return r->last_ec = r->ecs[s];
+	}
+	if ((!r->ecs || (r->ecs_count + 1) * 2 > r->ecs_mask + 1) && !ecs_grow(r))
+		goto oom;
+	ci = calloc(1, sizeof(*ci));
+	if (!ci)
+		goto oom;
+	ci->ec = ec;
+	if (!fill_ec_info(r, ci, ev)) {
+		free(ci);
+		return NULL;
+	}
+	for (s = ec_hash(ec, r->ecs_mask); r->ecs[s]; s = (s + 1) & r->ecs_mask)
+		;
+	r->ecs[s] = ci;
+	r->ecs_count++;
+	return r->last_ec = ci;
+oom:
+	r->oom = true;
+	return NULL;
+}
+
+/* ---- messages ------------------------------------------------------------- */
+
+static inline uint64_t member_u64(const bt_field *s, uint64_t idx)
+{
+	return bt_field_integer_unsigned_get_value(
+		bt_field_structure_borrow_member_field_by_index_const(s, idx));
+}
+
+static inline const char *member_str(const bt_field *s, uint64_t idx)
+{
+	return bt_field_string_get_value(bt_field_structure_borrow_member_field_by_index_const(s, idx));
+}
+
+static inline int64_t member_int(const bt_field *s, int64_t idx, bool is_signed)
+{
+	const bt_field *f = bt_field_structure_borrow_member_field_by_index_const(s, (uint64_t)idx);
+
+	return is_signed ? bt_field_integer_signed_get_value(f) :
+	                   (int64_t)bt_field_integer_unsigned_get_value(f);
+}
+
+static bool handle_event(struct rp_reader *r, const bt_message *msg)
+{
+	const bt_event *ev = bt_message_event_borrow_event_const(msg);
+	const bt_event_class *ec = bt_event_borrow_class_const(ev);
+	struct ec_info *ci = ec_lookup(r, ec, ev);
+	struct rp_model *m = r->m;
+	const bt_field *pl, *ctx = NULL;
+	struct rp_proc *p;
+	int64_t ts = 0, pid;
+	uint64_t *f;
+
+	m->events++;
+	if (!ci)
+		return false;
+	if (ci->kind == EK_NONE)
+		return true;
+	m->ta_events++;
+	if (ci->kind == EK_OTHER)
+		return true;
+	if (ci->has_clock)
+		(void)bt_clock_snapshot_get_ns_from_origin(
+			bt_message_event_borrow_default_clock_snapshot_const(msg), &ts);
+	if (!m->have_ts) {
+		m->have_ts = true;
+		m->first_ts = ts;
+	}
+	if (ts > m->last_ts)
+		m->last_ts = ts;
+
+	if (ci->ctx_vpid >= 0) {
+		ctx = bt_event_borrow_common_context_field_const(ev);
+		pid = member_int(ctx, ci->ctx_vpid, ci->vpid_signed);
+	} else {
+		pid = ci->env_vpid;
+	}
+	p = rp_model_proc(m, pid);
+	if (!p)
+		goto oom;
+	if (!p->procname_main) {
+		if (ci->ctx_procname >= 0 && ctx) {
+			bool main_thread = ci->ctx_vtid >= 0 &&
+			                   member_int(ctx, ci->ctx_vtid, ci->vtid_signed) == pid;
+
+			rp_proc_set_procname(p, member_str(ctx, (uint64_t)ci->ctx_procname), main_thread);
+		} else if (ci->env_procname) {
+			rp_proc_set_procname(p, ci->env_procname, true);
+		}
+	}
+
+	pl = bt_event_borrow_payload_field_const(ev);
+	f = ci->field;
+	switch (ci->kind) {
+	case EK_ALLOC:
+		if (!rp_on_alloc(p, ts, member_u64(pl, f[0]), member_u64(pl, f[1]),
+		                 (uint32_t)member_u64(pl, f[2])))
+			goto oom;
+		break;
+	case EK_FREE:
+		if (!rp_on_free(p, ts, member_u64(pl, f[0]), member_u64(pl, f[1]),
+		                (uint32_t)member_u64(pl, f[2])))
+			goto oom;
+		break;
+	case EK_REALLOC:
+		if (!rp_on_realloc(p, ts, member_u64(pl, f[0]), member_u64(pl, f[1]),
+		                   member_u64(pl, f[2]), member_u64(pl, f[3]),
+		                   (uint32_t)member_u64(pl, f[4]), (uint32_t)member_u64(pl, f[5])))
+			goto oom;
+		break;
+	case EK_STATS:
+		if (!rp_on_stats(p, ts, (uint32_t)member_u64(pl, f[0]), member_u64(pl, f[1]),
+		                 member_u64(pl, f[2]), member_u64(pl, f[3]), member_u64(pl, f[4])))
+			goto oom;
+		break;
+	case EK_REGISTER:
+		if (!rp_on_register(p, (uint32_t)member_u64(pl, f[0]), member_str(pl, f[1])))
+			goto oom;
+		break;
+	case EK_TAG:
+		if (!rp_on_tag(p, (uint32_t)member_u64(pl, f[0]), member_str(pl, f[1]),
+		               member_str(pl, f[2])))
+			goto oom;
+		break;
+	default:
+		break;
+	}
+	return true;
+oom:
+	r->oom = true;
+	return false;
+}
+
+/* Discarded events or packets: per-process buffers name their process in
+ * the trace environment; per-user buffers mix processes, so then every
+ * process is marked. */
+static void handle_discarded(struct rp_reader *r, const bt_message *msg, bool packets)
+{
+	const bt_stream *stream;
+	const bt_value *v;
+	uint64_t n;
+	bt_property_availability avail;
+
+	if (packets) {
+		stream = bt_message_discarded_packets_borrow_stream_const(msg);
+		avail = bt_message_discarded_packets_get_count(msg, &n);
+		if (avail == BT_PROPERTY_AVAILABILITY_AVAILABLE)
+			r->m->discarded_packets += n;
+		else
+			r->m->discarded_packets_msgs_unknown++;
+	} else {
+		stream = bt_message_discarded_events_borrow_stream_const(msg);
+		avail = bt_message_discarded_events_get_count(msg, &n);
+		if (avail == BT_PROPERTY_AVAILABILITY_AVAILABLE)
+			r->m->discarded_events += n;
+		else
+			r->m->discarded_events_msgs_unknown++;
+	}
+	v = bt_trace_borrow_environment_entry_value_by_name_const(bt_stream_borrow_trace_const(stream),
+	                                                          "vpid");
+	if (v && bt_value_get_type(v) == BT_VALUE_TYPE_SIGNED_INTEGER) {
+		struct rp_proc *p = rp_model_proc(r->m, bt_value_integer_signed_get(v));
+
+		if (p)
+			p->lossy = true;
+		else
+			r->m->lossy_all = true;
+	} else {
+		r->m->lossy_all = true;
+	}
+}
+
+static void progress_tick(struct rp_reader *r)
+{
+	struct timespec now;
+
+	r->next_check = r->m->events + 65536;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (now.tv_sec - r->last_report.tv_sec >= 5) {
+		fprintf(stderr, RP_PREFIX "%.1fM events read\n", (double)r->m->events / 1e6);
+		r->last_report = now;
+	}
+}
+
+bt_graph_simple_sink_component_consume_func_status rp_reader_consume(bt_message_iterator *it,
+                                                                     void *data)
+{
+	struct rp_reader *r = data;
+	bt_message_array_const msgs;
+	uint64_t count, i;
+	bool ok = true;
+
+	switch (bt_message_iterator_next(it, &msgs, &count)) {
+	case BT_MESSAGE_ITERATOR_NEXT_STATUS_OK:
+		break;
+	case BT_MESSAGE_ITERATOR_NEXT_STATUS_END:
+		return BT_GRAPH_SIMPLE_SINK_COMPONENT_CONSUME_FUNC_STATUS_END;
+	case BT_MESSAGE_ITERATOR_NEXT_STATUS_AGAIN:
+		return BT_GRAPH_SIMPLE_SINK_COMPONENT_CONSUME_FUNC_STATUS_AGAIN;
+	case BT_MESSAGE_ITERATOR_NEXT_STATUS_MEMORY_ERROR:
+		return BT_GRAPH_SIMPLE_SINK_COMPONENT_CONSUME_FUNC_STATUS_MEMORY_ERROR;
+	default:
+		return BT_GRAPH_SIMPLE_SINK_COMPONENT_CONSUME_FUNC_STATUS_ERROR;
+	}
+	for (i = 0; i < count; i++) {
+		const bt_message *msg = msgs[i];
+
+		if (ok) {
+			switch (bt_message_get_type(msg)) {
+			case BT_MESSAGE_TYPE_EVENT:
+				ok = handle_event(r, msg);
+				break;
+			case BT_MESSAGE_TYPE_DISCARDED_EVENTS:
+				handle_discarded(r, msg, false);
+				break;
+			case BT_MESSAGE_TYPE_DISCARDED_PACKETS:
+				handle_discarded(r, msg, true);
+				break;
+			default:
+				break;
+			}
+		}
+		bt_message_put_ref(msg);
+	}
+	/* Stop the graph cleanly: the caller reports r->fatal or r->oom. */
+	if (!ok)
+		return BT_GRAPH_SIMPLE_SINK_COMPONENT_CONSUME_FUNC_STATUS_END;
+	if (r->progress && r->m->events >= r->next_check)
+		progress_tick(r);
+	return BT_GRAPH_SIMPLE_SINK_COMPONENT_CONSUME_FUNC_STATUS_OK;
+}
+
+struct rp_reader *rp_reader_new(struct rp_model *m, bool progress)
+{
+	struct rp_reader *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		return NULL;
+	r->m = m;
+	r->progress = progress;
+	r->next_check = 65536;
+	clock_gettime(CLOCK_MONOTONIC, &r->last_report);
+	return r;
+}
+
+const char *rp_reader_failure(const struct rp_reader *r, bool *oom)
+{
+	*oom = r->oom;
+	return r->fatal;
+}
+
+void rp_reader_free(struct rp_reader *r)
+{
+	if (!r)
+		return;
+	for (size_t i = 0; r->ecs && i <= r->ecs_mask; i++)
+		free(r->ecs[i]);
+	free(r->ecs);
+	free(r->fatal);
+	free(r);
+}

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The report's sink: decodes trackalloc events from babeltrace2 messages
+ * into the model (report-decode.c). Used by report-input.c.
+ */
+#ifndef TA_REPORT_DECODE_H
+#define TA_REPORT_DECODE_H
+
+#include <stdbool.h>
+
+#include <babeltrace2/babeltrace.h>
+
+#include "report.h"
+
+struct rp_reader;
+
+/* A reader feeding @m; @progress: print progress on stderr every ~5 s. */
+struct rp_reader *rp_reader_new(struct rp_model *m, bool progress);
+void rp_reader_free(struct rp_reader *r);
+
+/*
+ * The simple sink's consume function (user data: the reader). It ends the
+ * graph early, with status END, when it cannot go on: then
+ * rp_reader_failure() says why.
+ */
+bt_graph_simple_sink_component_consume_func_status rp_reader_consume(bt_message_iterator *it,
+                                                                     void *reader);
+
+/* Why decoding stopped early (a one-line message owned by @r), or NULL;
+ * *@oom tells whether memory ran out. */
+const char *rp_reader_failure(const struct rp_reader *r, bool *oom);
+
+#endif /* TA_REPORT_DECODE_H */

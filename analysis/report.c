@@ -1,0 +1,381 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * trackalloc-report: per-group heap figures from a trackalloc LTTng trace,
+ * read with libbabeltrace2. See usage() for what it prints.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "report.h"
+
+#ifndef TA_REPORT_VERSION
+#define TA_REPORT_VERSION "unknown"
+#endif
+#ifndef TA_REPORT_PYTHON
+#define TA_REPORT_PYTHON "/usr/bin/python3"
+#endif
+
+extern char **environ;
+
+static void usage(FILE *out)
+{
+	fputs(
+"usage: trackalloc-report [OPTIONS] TRACE_DIR\n"
+"\n"
+"Per-group heap figures from a trackalloc LTTng trace (a session's output\n"
+"directory, or any directory holding CTF traces).\n"
+"\n"
+"  --csv FILE          write the live-bytes timeline: time_s,pid,group_id,group_name,live_bytes\n"
+"  --plot FILE         draw the timeline into FILE.png or FILE.svg (matplotlib, via\n"
+"                      " TA_REPORT_PYTHON ")\n"
+"  --group NAME        only group NAME; repeatable; #ID selects a group by id\n"
+"  --format FMT        stdout format: table (default) or tsv (one line per group,\n"
+"                      '#' lines with trace-wide counts)\n"
+"  --interval-us N     least time between two timeline rows of a group (default 0)\n"
+"  --progress          report progress on stderr even when it is not a terminal\n"
+"  --skip-unreadable   skip a trace that cannot be opened (truncated, corrupt, or\n"
+"                      an incomplete per-process trace) with a warning, rather\n"
+"                      than failing; the report says how many were skipped\n"
+"  -h, --help          this text\n"
+"  --version           the version\n"
+"\n"
+"For each process (vpid context, or the trace's own vpid with per-process\n"
+"buffers), each group: id, name (or #ID when no group_register names it), tags,\n"
+"allocations, frees, bytes allocated and freed, peak live bytes and when it\n"
+"happened, live bytes and blocks at the end of the trace (possible leaks).\n"
+"\n"
+"Source. When a process has alloc/alloc_aligned/free/realloc events, figures come\n"
+"from them (a realloc is a free of the old block plus an allocation of the new\n"
+"one); otherwise from its group_stats samples: totals of the last sample, peak\n"
+"the largest allocated_bytes - freed_bytes sampled, live blocks allocated_objects -\n"
+"freed_objects. Each process says which source it used.\n"
+"\n"
+"Live figures count the blocks whose allocation is in the trace. A free of a\n"
+"block the trace never allocated (allocated before recording started, or its\n"
+"alloc event was lost) counts in frees and bytes freed but is not subtracted\n"
+"from live figures, which never go negative; the table says how many there were\n"
+"(TSV: unknown_frees). Root also holds what the library allocates for itself,\n"
+"which emits no events.\n"
+"\n"
+"Times are seconds since the trace start, the timestamp of the first trackalloc\n"
+"event (printed as UTC wall time at the top of the table).\n"
+"\n"
+"Discarded events (full tracer buffers) are counted; the figures they may affect\n"
+"are marked: '≥' lower bound (counts, bytes; the peak of samples), '~' approximate\n"
+"(live figures; the peak of events: a lost free can raise it). TSV: lower_bound=1.\n"
+"\n"
+"Timeline (--csv, --plot): a row for a group when its live bytes changed and at\n"
+"least --interval-us passed since its previous row (a value that then held for\n"
+"that long gets its own row too); at 2000 rows a group's timeline is thinned\n"
+"(pairs merge into the larger value) and its interval grows to match, so a group\n"
+"keeps 1000 to 2000 rows. Each group also gets its peak and a final row at its\n"
+"process's last event.\n"
+"\n"
+"Exit status: 0 success; 1 usage error; 2 bad input (missing directory, no CTF\n"
+"metadata, not a trackalloc trace, empty, truncated or corrupt trace);\n"
+"3 output or environment error (cannot write the CSV, plotting failed,\n"
+"babeltrace2 plugins missing, out of memory).\n", out);
+}
+
+static int __attribute__((format(printf, 1, 2))) usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs(RP_PREFIX, stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs(" (see --help)\n", stderr);
+	return RP_EXIT_USAGE;
+}
+
+static bool has_suffix(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+
+	return n > m && !strcasecmp(s + n - m, suffix);
+}
+
+/* plot.py: next to the binary, then (binary in its build directory) the
+ * source tree's, then the installed one. */
+static char *find_plot_script(void)
+{
+	char exe[PATH_MAX], *slash, *path = NULL, *build;
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	if (n > 0) {
+		exe[n] = 0;
+		slash = strrchr(exe, '/');
+		if (slash) {
+			*slash = 0;
+			if (asprintf(&path, "%s/plot.py", exe) >= 0 && access(path, R_OK) == 0)
+				return path;
+			free(path);
+			path = NULL;
+#ifdef TA_REPORT_BUILD_DIR
+			build = realpath(TA_REPORT_BUILD_DIR, NULL);
+			if (build && !strcmp(build, exe) && access(TA_REPORT_PLOT_SOURCE, R_OK) == 0) {
+				free(build);
+				return strdup(TA_REPORT_PLOT_SOURCE);
+			}
+			free(build);
+#else
+			(void)build;
+#endif
+		}
+	}
+#ifdef TA_REPORT_PLOT_INSTALLED
+	if (access(TA_REPORT_PLOT_INSTALLED, R_OK) == 0)
+		return strdup(TA_REPORT_PLOT_INSTALLED);
+#endif
+	return NULL;
+}
+
+static int run_plot(const char *csv, const char *out)
+{
+	char *script = find_plot_script();
+	char *argv[5];
+	pid_t pid;
+	int status, err;
+
+	if (!script) {
+		fprintf(stderr, RP_PREFIX "cannot find plot.py (next to the binary or installed)\n");
+		return RP_EXIT_OUTPUT;
+	}
+	argv[0] = (char *)TA_REPORT_PYTHON;
+	argv[1] = script;
+	argv[2] = (char *)csv;
+	argv[3] = (char *)out;
+	argv[4] = NULL;
+	fflush(stdout);
+	err = posix_spawn(&pid, argv[0], NULL, NULL, argv, environ);
+	free(script);
+	if (err) {
+		fprintf(stderr, RP_PREFIX "cannot run %s: %s\n", argv[0], strerror(err));
+		return RP_EXIT_OUTPUT;
+	}
+	while (waitpid(pid, &status, 0) < 0) {
+		if (errno != EINTR) {
+			fprintf(stderr, RP_PREFIX "waiting for the plotter: %s\n", strerror(errno));
+			return RP_EXIT_OUTPUT;
+		}
+	}
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		fprintf(stderr, RP_PREFIX "plotting %s failed (plot.py exit status %d)\n", out,
+		        WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+		return RP_EXIT_OUTPUT;
+	}
+	return RP_EXIT_OK;
+}
+
+/* Outputs are opened (or checked) before the trace is read, so that a
+ * wrong path fails at once rather than after a long read. */
+struct outputs {
+	const char *csv, *plot;
+	FILE *csv_file;
+	char tmp[PATH_MAX]; /* the CSV for plot.py when no --csv is given */
+};
+
+static int open_outputs(struct outputs *out)
+{
+	if (out->csv) {
+		out->csv_file = fopen(out->csv, "w");
+		if (!out->csv_file) {
+			fprintf(stderr, RP_PREFIX "cannot write %s: %s\n", out->csv, strerror(errno));
+			out->csv = NULL;
+			return RP_EXIT_OUTPUT;
+		}
+	}
+	if (out->plot) {
+		char *dir = strdup(out->plot), *slash = dir ? strrchr(dir, '/') : NULL;
+		const char *d = !slash ? "." : slash == dir ? "/" : (*slash = 0, dir);
+		int ok = dir && access(d, W_OK) == 0;
+
+		if (!ok)
+			fprintf(stderr, RP_PREFIX "cannot write %s: %s\n", out->plot,
+			        dir ? strerror(errno) : "out of memory");
+		free(dir);
+		if (!ok)
+			return RP_EXIT_OUTPUT;
+	}
+	if (out->plot && !out->csv) {
+		const char *tmpdir = getenv("TMPDIR");
+		int fd;
+
+		snprintf(out->tmp, sizeof(out->tmp), "%s/trackalloc-report-XXXXXX.csv",
+		         tmpdir && *tmpdir ? tmpdir : "/tmp");
+		fd = mkstemps(out->tmp, 4);
+		if (fd < 0 || !(out->csv_file = fdopen(fd, "w"))) {
+			fprintf(stderr, RP_PREFIX "cannot create a temporary file: %s\n", strerror(errno));
+			if (fd >= 0) {
+				close(fd);
+				unlink(out->tmp);
+			}
+			out->tmp[0] = 0;
+			return RP_EXIT_OUTPUT;
+		}
+		out->csv = out->tmp;
+	}
+	return RP_EXIT_OK;
+}
+
+/* Write the timeline and draw it; close and clean up in any case. */
+static int close_outputs(struct outputs *out, const struct rp_model *m,
+                         const struct rp_output_opts *oo, bool write)
+{
+	bool csv_ok = write;
+
+	if (out->csv_file) {
+		if (write && !rp_write_csv(out->csv_file, out->csv, m, oo))
+			csv_ok = false;
+		if (fclose(out->csv_file) && csv_ok) {
+			fprintf(stderr, RP_PREFIX "cannot write %s: %s\n", out->csv, strerror(errno));
+			csv_ok = false;
+		}
+		out->csv_file = NULL;
+		if (!csv_ok && !out->tmp[0])
+			unlink(out->csv); /* no half-written timeline */
+	}
+	if (csv_ok && out->plot && run_plot(out->csv, out->plot) != RP_EXIT_OK)
+		csv_ok = false;
+	if (out->tmp[0])
+		unlink(out->tmp);
+	return csv_ok ? RP_EXIT_OK : RP_EXIT_OUTPUT;
+}
+
+int main(int argc, char **argv)
+{
+	enum { OPT_CSV = 256, OPT_PLOT, OPT_GROUP, OPT_FORMAT, OPT_INTERVAL, OPT_PROGRESS,
+	       OPT_SKIP, OPT_VERSION };
+	static const struct option longopts[] = {
+		{ "csv", required_argument, NULL, OPT_CSV },
+		{ "plot", required_argument, NULL, OPT_PLOT },
+		{ "group", required_argument, NULL, OPT_GROUP },
+		{ "format", required_argument, NULL, OPT_FORMAT },
+		{ "interval-us", required_argument, NULL, OPT_INTERVAL },
+		{ "progress", no_argument, NULL, OPT_PROGRESS },
+		{ "skip-unreadable", no_argument, NULL, OPT_SKIP },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, OPT_VERSION },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct rp_output_opts oo = { .format = RP_FORMAT_TABLE };
+	struct rp_input_opts io = { .progress = isatty(STDERR_FILENO) };
+	struct outputs outs = { 0 };
+	char **groups;
+	size_t ngroups = 0;
+	int64_t interval_ns = 0;
+	struct rp_model m;
+	int c, ret;
+
+	groups = calloc((size_t)argc + 1, sizeof(*groups));
+	if (!groups)
+		return RP_EXIT_OUTPUT;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_CSV:
+			outs.csv = optarg;
+			break;
+		case OPT_PLOT:
+			if (!has_suffix(optarg, ".png") && !has_suffix(optarg, ".svg"))
+				return usage_error("--plot %s: the file name must end in .png or .svg",
+				                   optarg);
+			outs.plot = optarg;
+			break;
+		case OPT_GROUP:
+			groups[ngroups++] = optarg;
+			break;
+		case OPT_FORMAT:
+			if (!strcmp(optarg, "table"))
+				oo.format = RP_FORMAT_TABLE;
+			else if (!strcmp(optarg, "tsv"))
+				oo.format = RP_FORMAT_TSV;
+			else
+				return usage_error("--format %s: use table or tsv", optarg);
+			break;
+		case OPT_INTERVAL: {
+			char *end;
+			unsigned long long us;
+
+			errno = 0;
+			us = strtoull(optarg, &end, 10);
+			if (errno || end == optarg || *end || optarg[0] == '-' || us > INT64_MAX / 1000)
+				return usage_error("--interval-us %s: not a number of microseconds",
+				                   optarg);
+			interval_ns = (int64_t)us * 1000;
+			break;
+		}
+		case OPT_PROGRESS:
+			io.progress = true;
+			break;
+		case OPT_SKIP:
+			io.skip_unreadable = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return RP_EXIT_OK;
+		case OPT_VERSION:
+			printf("trackalloc-report %s\n", TA_REPORT_VERSION);
+			return RP_EXIT_OK;
+		default:
+			return usage_error("unknown or incomplete option %s", argv[optind - 1]);
+		}
+	}
+	if (optind != argc - 1)
+		return usage_error("%s", optind >= argc ? "no trace directory given" :
+		                                          "give exactly one trace directory");
+	oo.trace_dir = argv[optind];
+	oo.groups = ngroups ? groups : NULL;
+
+	ret = open_outputs(&outs);
+	if (ret != RP_EXIT_OK) {
+		close_outputs(&outs, NULL, &oo, false);
+		free(groups);
+		return ret;
+	}
+	rp_model_init(&m, interval_ns);
+	ret = rp_read_trace(oo.trace_dir, &m, &io);
+	if (ret == RP_EXIT_OK && !rp_model_finish(&m)) {
+		fprintf(stderr, RP_PREFIX "out of memory\n");
+		ret = RP_EXIT_OUTPUT;
+	}
+	if (ret == RP_EXIT_OK) {
+		for (size_t i = 0; i < ngroups; i++) {
+			bool found = false;
+
+			for (size_t p = 0; p < m.nprocs && !found; p++) {
+				struct rp_output_opts one = { .groups = (char *[]){ groups[i], NULL } };
+				struct rp_group **v = rp_proc_sorted_groups(m.procs[p]);
+
+				for (uint32_t j = 0; v && j < m.procs[p]->ngroups && !found; j++)
+					found = rp_group_selected(&one, v[j]);
+				free(v);
+			}
+			if (!found)
+				fprintf(stderr, RP_PREFIX "warning: no group %s in the trace\n", groups[i]);
+		}
+		rp_print_report(stdout, &m, &oo);
+		if (fflush(stdout) != 0) {
+			fprintf(stderr, RP_PREFIX "cannot write the report: %s\n", strerror(errno));
+			ret = RP_EXIT_OUTPUT;
+		}
+	}
+	if (ret == RP_EXIT_OK)
+		ret = close_outputs(&outs, &m, &oo, true);
+	else
+		close_outputs(&outs, &m, &oo, false);
+	rp_model_fini(&m);
+	free(groups);
+	return ret;
+}
