@@ -16,6 +16,10 @@
 
 #include "trackalloc.h"
 
+/* Everything declared below lives in this library: hidden, so the compiler
+ * addresses it directly instead of through the GOT. */
+#pragma GCC visibility push(hidden)
+
 #define TA_LIKELY(x) __builtin_expect(!!(x), 1)
 #define TA_UNLIKELY(x) __builtin_expect(!!(x), 0)
 #define TA_INLINE inline __attribute__((always_inline))
@@ -232,5 +236,7 @@ void ta_spans_atfork_child(void);
 void ta_tracker_atfork_prepare(void);
 void ta_tracker_atfork_parent(void);
 void ta_tracker_atfork_child(void);
+
+#pragma GCC visibility pop
 
 #endif /* TA_INTERNAL_H */

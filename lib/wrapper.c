@@ -342,7 +342,8 @@ static void *__attribute__((noinline)) ta_seal_plain(void *p, size_t n)
 	return ta_seal(p, n, 0);
 }
 
-/* malloc before the inner allocator is resolved (or while it is). */
+/* malloc before the inner allocator is resolved (or while it is), or of a
+ * size that cannot take a trailer (the inner malloc fails it). */
 static void *__attribute__((noinline, cold)) ta_malloc_unready(size_t n)
 {
 	void *p;
@@ -357,9 +358,11 @@ TA_EXPORT void *malloc(size_t n)
 {
 	void *p;
 
-	if (TA_UNLIKELY(__atomic_load_n(&ta_inner_state, __ATOMIC_ACQUIRE) != 2))
+	/* unready, or a size the trailer would overflow: the cold path */
+	if (TA_UNLIKELY(__atomic_load_n(&ta_inner_state, __ATOMIC_ACQUIRE) != 2 ||
+	                n > SIZE_MAX - 2 * TA_TRAILER))
 		return ta_malloc_unready(n);
-	p = ta_inner.malloc(ta_wrapped_request(n));
+	p = ta_inner.malloc(n + TA_TRAILER);
 	if (TA_UNLIKELY(!p))
 		return NULL;
 	return ta_seal_plain(p, n);
@@ -445,7 +448,9 @@ TA_EXPORT void free(void *p)
 	tr = ta_trailer_load(p, usable);
 	fields = tr & ~TA_CHECK_MASK;
 	slack = (size_t)(fields >> 16);
-	if (TA_UNLIKELY(tr != ta_trailer_make(p, fields, ta_secret)))
+	/* the check bits are the top bits of the hash: compare only those */
+	if (TA_UNLIKELY(((((uintptr_t)p ^ fields ^ ta_secret) * 0x9e3779b97f4a7c15ull) ^ tr) >>
+	                TA_CHECK_SHIFT))
 		return ta_free_slow(p);
 	gid = (uint32_t)(tr & TA_GID_MASK);
 	if (TA_LIKELY(gid == t->gid)) {
