@@ -133,6 +133,8 @@ struct ta_thread {
 /* Initial-exec TLS: the fast path reads only this. */
 struct ta_tls {
 	struct ta_slot *slot;   /* slot of the active group; NULL: not set up */
+	struct ta_slot *fast;   /* = slot when glibc's layout is verified, else NULL:
+	                         * the malloc/free fast paths test only this */
 	struct ta_thread *th;
 	uint32_t gid;           /* active group id */
 	uint32_t nesting;       /* > 0 while the library itself runs */
@@ -147,6 +149,13 @@ extern struct cds_list_head ta_threads;
 extern pthread_mutex_t ta_registry_lock;
 
 void ta_thread_setup(struct ta_tls *t);
+
+/* Set the active slot (and the fast-path copy). */
+static inline void ta_tls_set_slot(struct ta_tls *t, struct ta_slot *s)
+{
+	t->slot = s;
+	t->fast = ta_glibc_layout ? s : NULL;
+}
 struct ta_slot *ta_thread_slot(struct ta_thread *th, uint32_t gid);
 void ta_thread_make_active(struct ta_tls *t, uint32_t gid);
 

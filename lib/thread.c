@@ -92,12 +92,12 @@ void ta_thread_setup(struct ta_tls *t)
 		t->state = 1;
 		/* The slot must be valid before pthread_setspecific, which may
 		 * allocate and come back here. */
-		t->slot = ta_thread_slot(th, t->gid);
+		ta_tls_set_slot(t, ta_thread_slot(th, t->gid));
 		pthread_once(&ta_thread_key_once, ta_thread_key_create);
 		(void)pthread_setspecific(ta_thread_key, th);
 	}
 	if (!t->slot && t->th)
-		t->slot = ta_thread_slot(t->th, t->gid);
+		ta_tls_set_slot(t, ta_thread_slot(t->th, t->gid));
 }
 
 /* Add the counts of @th into the group totals and zero them. Registry lock held. */
@@ -130,7 +130,7 @@ static void ta_thread_exit(void *arg)
 	 * the totals. The fold and the unlink happen under the lock that
 	 * readers take, so no read sees them half done. */
 	t->state = 2;
-	t->slot = NULL;
+	ta_tls_set_slot(t, NULL);
 	t->saved_slot = NULL;
 	pthread_mutex_lock(&ta_registry_lock);
 	ta_thread_fold(th);
@@ -152,7 +152,7 @@ void ta_thread_make_active(struct ta_tls *t, uint32_t gid)
 		t->saved_slot = s;
 	} else {
 		t->gid = gid;
-		t->slot = s;
+		ta_tls_set_slot(t, s);
 	}
 }
 
@@ -164,7 +164,7 @@ void ta_nest_enter(void)
 		t->saved_gid = t->gid;
 		t->saved_slot = t->slot;
 		t->gid = 0;
-		t->slot = t->th ? ta_thread_slot(t->th, 0) : NULL;
+		ta_tls_set_slot(t, t->th ? ta_thread_slot(t->th, 0) : NULL);
 	}
 }
 
@@ -174,7 +174,7 @@ void ta_nest_exit(void)
 
 	if (--t->nesting == 0) {
 		t->gid = t->saved_gid;
-		t->slot = t->state == 1 ? t->saved_slot : NULL;
+		ta_tls_set_slot(t, t->state == 1 ? t->saved_slot : NULL);
 	}
 }
 

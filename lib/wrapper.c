@@ -27,20 +27,29 @@ void free_aligned_sized(void *p, size_t align, size_t size);
 uint64_t ta_secret, ta_secret_freed;
 
 #define TA_CHECK_MASK (~0ull << TA_CHECK_SHIFT)
+/* A 64-bit odd constant: a flip of any input bit, the lowest included, moves
+ * the top bits of the product (a 32-bit one would leave them unchanged for
+ * flips in the low bits, such as the group id's). */
+#define TA_HASH_MUL 0x9e3779b97f4a7c15ull
 
 /*
- * Second freed mark. Once glibc puts a freed chunk in a bin other than the
- * tcache or a fastbin, it writes the chunk size over the last word of the
- * block, which is the trailer, and the freed mark with it. It never writes at
- * offset 32 of a block (tcache and bins use words 0 to 3), so blocks with
- * room for it carry a copy of the mark there.
+ * A double free outside glibc's tcache. Once glibc bins a freed chunk
+ * anywhere but the tcache or a fastbin, it writes the chunk size over the
+ * block's last word (the next chunk's prev_size), which is where the trailer
+ * and its freed mark were, and clears PREV_INUSE in the next chunk's header.
+ * That pair is glibc's own mark of a free chunk: recognise it, so the second
+ * free is ignored instead of reaching glibc's abort.
  */
-#define TA_MARK2_OFFSET 32u
-#define TA_MARK2_MIN_USABLE (TA_MARK2_OFFSET + 8u + TA_TRAILER)
-
-static inline uint64_t ta_mark2(const void *p)
+static bool ta_glibc_chunk_is_free(const void *p, uint64_t tr)
 {
-	return (uintptr_t)p ^ ta_secret_freed;
+	size_t head = ((const size_t *)p)[-1];
+	size_t csize = head & ~(size_t)7;
+	size_t next_head;
+
+	if (!ta_glibc_layout || (head & 2) || csize < 32 || tr != csize)
+		return false;
+	memcpy(&next_head, (const char *)p - 8 + csize, sizeof(next_head));
+	return !(next_head & 1); /* PREV_INUSE clear: this chunk is free */
 }
 
 /* ---- trailer ------------------------------------------------------------ */
@@ -50,7 +59,7 @@ static inline uint64_t ta_mark2(const void *p)
 
 static TA_INLINE uint64_t ta_trailer_make(const void *p, uint64_t fields, uint64_t mark)
 {
-	uint64_t h = ((uintptr_t)p ^ fields ^ mark) * 0x9e3779b97f4a7c15ull;
+	uint64_t h = ((uintptr_t)p ^ fields ^ mark) * TA_HASH_MUL;
 
 	return fields | ((h >> TA_CHECK_SHIFT) << TA_CHECK_SHIFT);
 }
@@ -131,15 +140,6 @@ static TA_INLINE void ta_count_free(struct ta_tls *t, uint32_t gid, size_t n, si
 
 /* Write the trailer of a fresh inner block holding @n requested bytes for
  * group @gid; return the block's usable size. */
-/* A freed mark left by an earlier block at this address would make this
- * block's clobbered trailer look like a double free: clear it in blocks
- * whose bytes there are not (yet) the program's. */
-static TA_INLINE void ta_clear_mark2(void *p, size_t usable)
-{
-	if (usable >= TA_MARK2_MIN_USABLE)
-		memset((char *)p + TA_MARK2_OFFSET, 0, 8);
-}
-
 static TA_INLINE void ta_stamp_usable(void *p, size_t usable, size_t n, uint32_t gid)
 {
 	size_t slack = usable - TA_TRAILER - n;
@@ -180,7 +180,6 @@ static void *__attribute__((noinline)) ta_seal_slow(void *p, size_t n, size_t al
 	uint32_t gid = t->gid;
 	size_t usable = ta_stamp(p, n, gid);
 
-	ta_clear_mark2(p, usable);
 	ta_count_alloc(t, n, usable);
 	if (ta_hooks_alloc(align))
 		ta_hook_alloc(p, n, usable, align, gid);
@@ -196,19 +195,21 @@ static void *__attribute__((noinline)) ta_seal_slow(void *p, size_t n, size_t al
 static TA_INLINE void *ta_seal(void *p, size_t n, size_t align)
 {
 	struct ta_tls *t = &ta_tls;
-	struct ta_slot *s = t->slot;
+	struct ta_slot *s = t->fast; /* NULL unless glibc's layout is verified */
 	size_t head, usable;
 	uint32_t gid;
 
-	if (TA_UNLIKELY(!s || !ta_glibc_layout))
+	if (TA_UNLIKELY(!s))
 		return ta_seal_slow(p, n, align);
 	head = ((const size_t *)p)[-1];
 	if (TA_UNLIKELY(head & 2)) /* IS_MMAPPED: no borrowed next-size word */
 		return ta_seal_slow(p, n, align);
 	usable = (head & ~(size_t)7) - 8;
 	gid = t->gid;
-	ta_stamp_usable(p, usable, n, gid);
-	ta_clear_mark2(p, usable);
+	/* glibc splits what it does not need off a chunk: the slack of a
+	 * non-mmapped chunk always fits, no ext block here */
+	ta_trailer_store(p, usable,
+	                 ta_trailer_make(p, ta_fields(gid, usable - TA_TRAILER - n), ta_secret));
 	TA_BUMP(&s->allocated_bytes, n);
 	TA_BUMP(&s->allocated_objects, 1);
 	TA_BUMP(&s->wrapped, usable);
@@ -240,13 +241,8 @@ ta_inspect_slow(void *p, struct ta_block *b, uint64_t tr)
 	b->ext = 0;
 	if (b->usable < TA_TRAILER)
 		return TA_FOREIGN;
-	if (b->usable >= TA_MARK2_MIN_USABLE) {
-		uint64_t m;
-
-		memcpy(&m, (const char *)p + TA_MARK2_OFFSET, sizeof(m));
-		if (m == ta_mark2(p) && tr != ta_trailer_make(p, fields, ta_secret))
-			return TA_FREED;
-	}
+	if (ta_glibc_chunk_is_free(p, tr))
+		return TA_FREED;
 	if (slack < TA_SLACK_MAX) {
 		if (tr == (ta_trailer_make(p, fields, ta_secret) ^ (ta_secret_freed & TA_CHECK_MASK)))
 			return TA_FREED;
@@ -307,14 +303,9 @@ static TA_INLINE void ta_flip_freed(void *p, const struct ta_block *b)
 	ta_trailer_store(p, b->usable, tr ^ (ta_secret_freed & TA_CHECK_MASK));
 }
 
-/* A block being freed for good: both marks. */
 static TA_INLINE void ta_mark_freed(void *p, const struct ta_block *b)
 {
-	uint64_t m = ta_mark2(p);
-
 	ta_flip_freed(p, b);
-	if (b->usable >= TA_MARK2_MIN_USABLE)
-		memcpy((char *)p + TA_MARK2_OFFSET, &m, sizeof(m));
 }
 
 static TA_INLINE bool ta_ready(void)
@@ -439,7 +430,7 @@ TA_EXPORT void free(void *p)
 	 * No readiness check: a chunk that is not from the arena came from the
 	 * inner allocator, which is therefore resolved.
 	 */
-	if (TA_UNLIKELY(!ta_glibc_layout))
+	if (TA_UNLIKELY(!t->fast)) /* not set up, or not glibc's layout */
 		return ta_free_slow(p);
 	usable = ((const size_t *)p)[-1];
 	if (TA_UNLIKELY(usable & 2)) /* IS_MMAPPED, or the arena */
@@ -449,12 +440,12 @@ TA_EXPORT void free(void *p)
 	fields = tr & ~TA_CHECK_MASK;
 	slack = (size_t)(fields >> 16);
 	/* the check bits are the top bits of the hash: compare only those */
-	if (TA_UNLIKELY(((((uintptr_t)p ^ fields ^ ta_secret) * 0x9e3779b97f4a7c15ull) ^ tr) >>
+	if (TA_UNLIKELY(((((uintptr_t)p ^ fields ^ ta_secret) * TA_HASH_MUL) ^ tr) >>
 	                TA_CHECK_SHIFT))
 		return ta_free_slow(p);
 	gid = (uint32_t)(tr & TA_GID_MASK);
 	if (TA_LIKELY(gid == t->gid)) {
-		s = t->slot;
+		s = t->fast;
 	} else {
 		struct ta_page *pg = t->th ? t->th->pages[gid >> TA_PAGE_SHIFT] : NULL;
 
@@ -464,11 +455,6 @@ TA_EXPORT void free(void *p)
 		return ta_free_slow(p);
 	size = usable - TA_TRAILER - slack;
 	ta_trailer_store(p, usable, tr ^ (ta_secret_freed & TA_CHECK_MASK));
-	if (usable >= TA_MARK2_MIN_USABLE) {
-		uint64_t m = ta_mark2(p);
-
-		memcpy((char *)p + TA_MARK2_OFFSET, &m, sizeof(m));
-	}
 	TA_BUMP(&s->freed_bytes, size);
 	TA_BUMP(&s->freed_objects, 1);
 	TA_BUMP(&s->wrapped, -(uint64_t)usable);
@@ -643,9 +629,6 @@ TA_EXPORT void *realloc(void *p, size_t n)
 	t = ta_tls_ready();
 	ta_count_free(t, b.gid, b.size, b.usable);
 	usable = ta_stamp(q, n, t->gid);
-	/* bytes beyond the old contents are not the program's yet */
-	if (b.size <= TA_MARK2_OFFSET)
-		ta_clear_mark2(q, usable);
 	ta_count_alloc(t, n, usable);
 	if (TA_UNLIKELY(ta_hooks_realloc()))
 		ta_hook_realloc(p, q, b.size, b.usable, n, usable, b.gid, t->gid);
