@@ -122,6 +122,7 @@ static void ta_secrets_init(void)
 	/* only its check bits are used: keep the top one set so that the
 	 * freed mark always differs from the live trailer */
 	ta_secret_freed = b | (1ull << 63);
+	ta_freed_flip = ta_secret_freed & (~0ull << (16 + TA_SLACK_BITS));
 }
 
 #define TA_RESOLVE(field, name)                                                      \

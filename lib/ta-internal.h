@@ -198,6 +198,9 @@ void ta_groups_atfork_child(void);
 
 /* Check-bit secrets of live and freed trailers, set before the first block. */
 extern uint64_t ta_secret, ta_secret_freed;
+/* XORed into a trailer's check bits when its block is freed: the secret for
+ * freed blocks, masked to the check bits once at start. */
+extern uint64_t ta_freed_flip;
 
 extern uint64_t ta_diag_foreign, ta_diag_double, ta_diag_corrupt, ta_diag_boot;
 #define TA_DIAG_INC(x) __atomic_add_fetch(&(x), 1, __ATOMIC_RELAXED)

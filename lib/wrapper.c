@@ -24,7 +24,7 @@
 void free_sized(void *p, size_t size);
 void free_aligned_sized(void *p, size_t align, size_t size);
 
-uint64_t ta_secret, ta_secret_freed;
+uint64_t ta_secret, ta_secret_freed, ta_freed_flip;
 
 #define TA_CHECK_MASK (~0ull << TA_CHECK_SHIFT)
 /* A 64-bit odd constant: a flip of any input bit, the lowest included, moves
@@ -244,7 +244,7 @@ ta_inspect_slow(void *p, struct ta_block *b, uint64_t tr)
 	if (ta_glibc_chunk_is_free(p, tr))
 		return TA_FREED;
 	if (slack < TA_SLACK_MAX) {
-		if (tr == (ta_trailer_make(p, fields, ta_secret) ^ (ta_secret_freed & TA_CHECK_MASK)))
+		if (tr == (ta_trailer_make(p, fields, ta_secret) ^ ta_freed_flip))
 			return TA_FREED;
 		if (tr != ta_trailer_make(p, fields, ta_secret))
 			return TA_FOREIGN;
@@ -255,7 +255,7 @@ ta_inspect_slow(void *p, struct ta_block *b, uint64_t tr)
 	if (b->usable < 2 * TA_TRAILER)
 		return TA_FOREIGN;
 	b->ext = ta_ext_size(p, b->usable);
-	if (tr == (ta_trailer_make(p, fields, ta_secret ^ b->ext) ^ (ta_secret_freed & TA_CHECK_MASK)))
+	if (tr == (ta_trailer_make(p, fields, ta_secret ^ b->ext) ^ ta_freed_flip))
 		return TA_FREED;
 	if (tr != ta_trailer_make(p, fields, ta_secret ^ b->ext))
 		return TA_FOREIGN;
@@ -300,7 +300,7 @@ static TA_INLINE void ta_flip_freed(void *p, const struct ta_block *b)
 {
 	uint64_t tr = ta_trailer_load(p, b->usable);
 
-	ta_trailer_store(p, b->usable, tr ^ (ta_secret_freed & TA_CHECK_MASK));
+	ta_trailer_store(p, b->usable, tr ^ ta_freed_flip);
 }
 
 static TA_INLINE void ta_mark_freed(void *p, const struct ta_block *b)
@@ -454,7 +454,7 @@ TA_EXPORT void free(void *p)
 	if (TA_UNLIKELY(!s))
 		return ta_free_slow(p);
 	size = usable - TA_TRAILER - slack;
-	ta_trailer_store(p, usable, tr ^ (ta_secret_freed & TA_CHECK_MASK));
+	ta_trailer_store(p, usable, tr ^ ta_freed_flip);
 	TA_BUMP(&s->freed_bytes, size);
 	TA_BUMP(&s->freed_objects, 1);
 	TA_BUMP(&s->wrapped, -(uint64_t)usable);
