@@ -219,7 +219,9 @@ struct ta_diag {
 	 *  look alike). No group's counters change. */
 	uint64_t foreign_frees;
 	/** free/realloc of a block this wrapper already freed (its trailer
-	 *  carries the freed mark): ignored, so the inner heap stays intact. */
+	 *  carries the freed mark, or glibc holds the chunk as free): ignored,
+	 *  so the inner heap stays intact. Not caught once the memory is handed
+	 *  out again, nor for mmapped chunks (unmapped at the first free). */
 	uint64_t double_frees;
 	/** trailers whose check bits verify but whose fields are impossible
 	 *  (size beyond the block, unknown group): the block is treated as
