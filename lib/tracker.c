@@ -47,11 +47,11 @@ static struct ta_tracker *ta_tracker_begin(struct ta_thread *th)
 {
 	if (!th || !__atomic_load_n(&ta_tracker_active, __ATOMIC_RELAXED))
 		return NULL;
-	TA_STORE(&th->hook_gen, TA_LOAD(&th->hook_gen) + 1);
-	/* Order the store above before the load below (Dekker with the
-	 * exchange in ta_tracker_set). */
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	return __atomic_load_n(&ta_tracker_cur, __ATOMIC_ACQUIRE);
+	/* A sequentially consistent exchange orders this store before the
+	 * load below (Dekker with the exchange in ta_tracker_set); it is on
+	 * this thread's own state, and only on the hook path. */
+	__atomic_exchange_n(&th->hook_gen, TA_LOAD(&th->hook_gen) + 1, __ATOMIC_SEQ_CST);
+	return __atomic_load_n(&ta_tracker_cur, __ATOMIC_SEQ_CST);
 }
 
 static void ta_tracker_end(struct ta_thread *th)
