@@ -140,6 +140,7 @@ struct ta_tls {
 	uint32_t nesting;       /* > 0 while the library itself runs */
 	int state;              /* 0 new, 1 live, 2 exited (counts go to totals) */
 	int kind;               /* 0 unknown, 1 program thread, 2 LTTng-UST's own */
+	struct ta_slot *root_slot; /* this thread's slot of root */
 	uint32_t saved_gid;     /* active group before the outermost nesting */
 	struct ta_slot *saved_slot;
 };
@@ -159,9 +160,29 @@ static inline void ta_tls_set_slot(struct ta_tls *t, struct ta_slot *s)
 struct ta_slot *ta_thread_slot(struct ta_thread *th, uint32_t gid);
 void ta_thread_make_active(struct ta_tls *t, uint32_t gid);
 
-/* Library-internal section: allocations in it count in root, raise no hook. */
-void ta_nest_enter(void);
-void ta_nest_exit(void);
+/* Library-internal section: allocations in it count in root, raise no hook.
+ * Inline: every hook (tracker call, per-call event) runs inside one. */
+static inline void ta_nest_enter(void)
+{
+	struct ta_tls *t = &ta_tls;
+
+	if (t->nesting++ == 0) {
+		t->saved_gid = t->gid;
+		t->saved_slot = t->slot;
+		t->gid = 0;
+		ta_tls_set_slot(t, t->root_slot);
+	}
+}
+
+static inline void ta_nest_exit(void)
+{
+	struct ta_tls *t = &ta_tls;
+
+	if (--t->nesting == 0) {
+		t->gid = t->saved_gid;
+		ta_tls_set_slot(t, t->state == 1 ? t->saved_slot : NULL);
+	}
+}
 
 /* Counters of a dead thread, or of the slow path when a thread has no slot. */
 void ta_totals_add(uint32_t gid, const struct ta_slot *delta);

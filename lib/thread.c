@@ -90,6 +90,7 @@ void ta_thread_setup(struct ta_tls *t)
 			return;
 		t->th = th;
 		t->state = 1;
+		t->root_slot = ta_thread_slot(th, 0);
 		/* The slot must be valid before pthread_setspecific, which may
 		 * allocate and come back here. */
 		ta_tls_set_slot(t, ta_thread_slot(th, t->gid));
@@ -130,6 +131,7 @@ static void ta_thread_exit(void *arg)
 	 * the totals. The fold and the unlink happen under the lock that
 	 * readers take, so no read sees them half done. */
 	t->state = 2;
+	t->root_slot = NULL;
 	ta_tls_set_slot(t, NULL);
 	t->saved_slot = NULL;
 	pthread_mutex_lock(&ta_registry_lock);
@@ -153,28 +155,6 @@ void ta_thread_make_active(struct ta_tls *t, uint32_t gid)
 	} else {
 		t->gid = gid;
 		ta_tls_set_slot(t, s);
-	}
-}
-
-void ta_nest_enter(void)
-{
-	struct ta_tls *t = &ta_tls;
-
-	if (t->nesting++ == 0) {
-		t->saved_gid = t->gid;
-		t->saved_slot = t->slot;
-		t->gid = 0;
-		ta_tls_set_slot(t, t->th ? ta_thread_slot(t->th, 0) : NULL);
-	}
-}
-
-void ta_nest_exit(void)
-{
-	struct ta_tls *t = &ta_tls;
-
-	if (--t->nesting == 0) {
-		t->gid = t->saved_gid;
-		ta_tls_set_slot(t, t->state == 1 ? t->saved_slot : NULL);
 	}
 }
 
