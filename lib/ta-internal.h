@@ -81,14 +81,7 @@ static inline size_t ta_inner_usable(void *p)
 	return ta_inner.malloc_usable_size(p);
 }
 
-/* ---- trailer (wrapper.c) ------------------------------------------------ */
-/*
- * The last 8 bytes of the inner block's usable size hold, from the low bit:
- *   group id (16) | slack (28) | check (20)
- * slack = usable - 8 - requested. check = hash(secret, address, fields).
- * A freed block's trailer is re-encoded with the freed mark so that a second
- * free of it is recognised.
- */
+/* ---- trailer sizes (the format is in trailer.h) ------------------------- */
 #define TA_TRAILER 8u
 #define TA_SLACK_BITS 28
 #define TA_SLACK_MAX ((1u << TA_SLACK_BITS) - 1)

@@ -7,6 +7,7 @@
  *
  * Fast path (no tracker, no enabled tracepoint): one inner call, one header
  * read, a multiply for the check bits, plain stores into this thread's slot.
+ * The trailer itself is described in trailer.h.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -17,83 +18,13 @@
 
 #include "ta-internal.h"
 #include "trace-internal.h"
+#include "trailer.h"
 
 #define TA_EXPORT __attribute__((visibility("default")))
 
 /* C23 free_sized and free_aligned_sized: glibc 2.36 does not declare them. */
 void free_sized(void *p, size_t size);
 void free_aligned_sized(void *p, size_t align, size_t size);
-
-uint64_t ta_secret, ta_secret_freed, ta_freed_flip;
-
-#define TA_CHECK_MASK (~0ull << TA_CHECK_SHIFT)
-/* A 64-bit odd constant: a flip of any input bit, the lowest included, moves
- * the top bits of the product (a 32-bit one would leave them unchanged for
- * flips in the low bits, such as the group id's). */
-#define TA_HASH_MUL 0x9e3779b97f4a7c15ull
-
-/*
- * A double free outside glibc's tcache. Once glibc bins a freed chunk
- * anywhere but the tcache or a fastbin, it writes the chunk size over the
- * block's last word (the next chunk's prev_size), which is where the trailer
- * and its freed mark were, and clears PREV_INUSE in the next chunk's header.
- * That pair is glibc's own mark of a free chunk: recognise it, so the second
- * free is ignored instead of reaching glibc's abort.
- */
-static bool ta_glibc_chunk_is_free(const void *p, uint64_t tr)
-{
-	size_t head = ((const size_t *)p)[-1];
-	size_t csize = head & ~(size_t)7;
-	size_t next_head;
-
-	if (!ta_glibc_layout || (head & 2) || csize < 32 || tr != csize)
-		return false;
-	memcpy(&next_head, (const char *)p - 8 + csize, sizeof(next_head));
-	return !(next_head & 1); /* PREV_INUSE clear: this chunk is free */
-}
-
-/* ---- trailer ------------------------------------------------------------ */
-
-#define TA_GID_MASK 0xffffu
-#define TA_CHECK_SHIFT (16 + TA_SLACK_BITS)
-
-static TA_INLINE uint64_t ta_trailer_make(const void *p, uint64_t fields, uint64_t mark)
-{
-	uint64_t h = ((uintptr_t)p ^ fields ^ mark) * TA_HASH_MUL;
-
-	return fields | ((h >> TA_CHECK_SHIFT) << TA_CHECK_SHIFT);
-}
-
-static TA_INLINE uint64_t ta_trailer_load(const void *p, size_t usable)
-{
-	uint64_t tr;
-
-	memcpy(&tr, (const char *)p + usable - TA_TRAILER, sizeof(tr));
-	return tr;
-}
-
-static TA_INLINE void ta_trailer_store(void *p, size_t usable, uint64_t tr)
-{
-	memcpy((char *)p + usable - TA_TRAILER, &tr, sizeof(tr));
-}
-
-/*
- * A block whose slack does not fit in TA_SLACK_BITS (only huge blocks from an
- * inner allocator with coarse size classes) keeps its requested size in the
- * word before the trailer; its slack field holds TA_SLACK_MAX.
- */
-static size_t ta_ext_size(const void *p, size_t usable)
-{
-	uint64_t n;
-
-	memcpy(&n, (const char *)p + usable - 2 * TA_TRAILER, sizeof(n));
-	return n;
-}
-
-static TA_INLINE uint64_t ta_fields(uint32_t gid, size_t slack)
-{
-	return gid | ((uint64_t)slack << 16);
-}
 
 /* ---- counting ------------------------------------------------------------ */
 
@@ -136,32 +67,6 @@ static TA_INLINE void ta_count_free(struct ta_tls *t, uint32_t gid, size_t n, si
 	} else {
 		ta_count_free_slow(gid, n, usable);
 	}
-}
-
-/* Write the trailer of a fresh inner block holding @n requested bytes for
- * group @gid; return the block's usable size. */
-static TA_INLINE void ta_stamp_usable(void *p, size_t usable, size_t n, uint32_t gid)
-{
-	size_t slack = usable - TA_TRAILER - n;
-
-	if (TA_LIKELY(slack < TA_SLACK_MAX)) {
-		ta_trailer_store(p, usable, ta_trailer_make(p, ta_fields(gid, slack), ta_secret));
-	} else {
-		uint64_t ext = n;
-
-		memcpy((char *)p + usable - 2 * TA_TRAILER, &ext, sizeof(ext));
-		ta_trailer_store(p, usable,
-		                 ta_trailer_make(p, ta_fields(gid, TA_SLACK_MAX), ta_secret ^ ext));
-	}
-
-}
-
-static TA_INLINE size_t ta_stamp(void *p, size_t n, uint32_t gid)
-{
-	size_t usable = ta_inner_usable(p);
-
-	ta_stamp_usable(p, usable, n, gid);
-	return usable;
 }
 
 static void *__attribute__((noinline)) ta_seal_slow_hooks(void *p, size_t n, size_t usable,
@@ -216,96 +121,6 @@ static TA_INLINE void *ta_seal(void *p, size_t n, size_t align)
 	if (TA_UNLIKELY(ta_hooks_alloc(align)))
 		return ta_seal_slow_hooks(p, n, usable, align, gid);
 	return p;
-}
-
-/* What a verified trailer says about a block. */
-struct ta_block {
-	size_t usable, size;
-	uint64_t fields; /* the trailer without its check bits */
-	uint64_t ext;    /* requested size mixed into the check of an ext block */
-	uint32_t gid;
-};
-
-enum ta_verdict { TA_OWN, TA_FOREIGN, TA_FREED };
-
-/* The rare shapes of ta_inspect, out of line: a trailer that does not
- * verify, an ext block, impossible fields. */
-static enum ta_verdict __attribute__((noinline, cold))
-ta_inspect_slow(void *p, struct ta_block *b, uint64_t tr)
-{
-	uint64_t fields = tr & ~TA_CHECK_MASK;
-	size_t slack = (size_t)(fields >> 16);
-
-	b->fields = fields;
-	b->gid = (uint32_t)(tr & TA_GID_MASK);
-	b->ext = 0;
-	if (b->usable < TA_TRAILER)
-		return TA_FOREIGN;
-	if (ta_glibc_chunk_is_free(p, tr))
-		return TA_FREED;
-	if (slack < TA_SLACK_MAX) {
-		if (tr == (ta_trailer_make(p, fields, ta_secret) ^ ta_freed_flip))
-			return TA_FREED;
-		if (tr != ta_trailer_make(p, fields, ta_secret))
-			return TA_FOREIGN;
-		/* verified, but the slack does not fit in the block */
-		TA_DIAG_INC(ta_diag_corrupt);
-		return TA_FOREIGN;
-	}
-	if (b->usable < 2 * TA_TRAILER)
-		return TA_FOREIGN;
-	b->ext = ta_ext_size(p, b->usable);
-	if (tr == (ta_trailer_make(p, fields, ta_secret ^ b->ext) ^ ta_freed_flip))
-		return TA_FREED;
-	if (tr != ta_trailer_make(p, fields, ta_secret ^ b->ext))
-		return TA_FOREIGN;
-	if (b->ext > b->usable - 2 * TA_TRAILER) {
-		TA_DIAG_INC(ta_diag_corrupt);
-		return TA_FOREIGN;
-	}
-	b->size = (size_t)b->ext;
-	return TA_OWN;
-}
-
-/*
- * Read and verify a block's trailer. The check bits cover the address, the
- * group and the slack, so a verified trailer needs no further lookup.
- */
-static TA_INLINE enum ta_verdict ta_inspect(void *p, struct ta_block *b)
-{
-	uint64_t tr, fields;
-
-	b->usable = ta_inner_usable(p);
-	if (TA_UNLIKELY(b->usable < TA_TRAILER))
-		return ta_inspect_slow(p, b, 0);
-	tr = ta_trailer_load(p, b->usable);
-	fields = tr & ~TA_CHECK_MASK;
-	if (TA_UNLIKELY(tr != ta_trailer_make(p, fields, ta_secret)))
-		return ta_inspect_slow(p, b, tr);
-	b->fields = fields;
-	b->ext = 0;
-	b->gid = (uint32_t)(tr & TA_GID_MASK);
-	b->size = b->usable - TA_TRAILER - (size_t)(fields >> 16);
-	/* a slack of TA_SLACK_MAX marks an ext block; > usable is impossible */
-	if (TA_UNLIKELY((size_t)(fields >> 16) >= TA_SLACK_MAX ||
-	                (size_t)(fields >> 16) > b->usable - TA_TRAILER))
-		return ta_inspect_slow(p, b, tr); /* re-verified there */
-	return TA_OWN;
-}
-
-/* Mark a block freed (flip its check bits with a per-process constant), so
- * that a second free of it is recognised; unmark it when an inner realloc
- * failed and the block is still the caller's. */
-static TA_INLINE void ta_flip_freed(void *p, const struct ta_block *b)
-{
-	uint64_t tr = ta_trailer_load(p, b->usable);
-
-	ta_trailer_store(p, b->usable, tr ^ ta_freed_flip);
-}
-
-static TA_INLINE void ta_mark_freed(void *p, const struct ta_block *b)
-{
-	ta_flip_freed(p, b);
 }
 
 static TA_INLINE bool ta_ready(void)
@@ -379,7 +194,7 @@ static TA_INLINE void ta_release(void *p, const struct ta_block *b)
 {
 	struct ta_tls *t = ta_tls_ready();
 
-	ta_mark_freed(p, b);
+	ta_flip_freed(p, b);
 	ta_count_free(t, b->gid, b->size, b->usable);
 	if (TA_UNLIKELY(ta_hooks_free()))
 		ta_hook_free(p, b->size, b->usable, b->gid, t->gid);

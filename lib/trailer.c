@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The rare cases of trailer inspection (see trailer.h): trailers that do not
+ * verify, freed blocks, ext blocks, impossible fields.
+ */
+#define _GNU_SOURCE
+#include "trailer.h"
+
+uint64_t ta_secret, ta_secret_freed, ta_freed_flip;
+
+/*
+ * A double free outside glibc's tcache. Once glibc bins a freed chunk
+ * anywhere but the tcache or a fastbin, it writes the chunk size over the
+ * block's last word (the next chunk's prev_size), which is where the trailer
+ * and its freed mark were, and clears PREV_INUSE in the next chunk's header.
+ * That pair is glibc's own mark of a free chunk: recognise it, so the second
+ * free is ignored instead of reaching glibc's abort.
+ */
+static bool ta_glibc_chunk_is_free(const void *p, uint64_t tr)
+{
+	size_t head = ((const size_t *)p)[-1];
+	size_t csize = head & ~(size_t)7;
+	size_t next_head;
+
+	if (!ta_glibc_layout || (head & 2) || csize < 32 || tr != csize)
+		return false;
+	memcpy(&next_head, (const char *)p - 8 + csize, sizeof(next_head));
+	return !(next_head & 1); /* PREV_INUSE clear: this chunk is free */
+}
+
+static size_t ta_ext_size(const void *p, size_t usable)
+{
+	uint64_t n;
+
+	memcpy(&n, (const char *)p + usable - 2 * TA_TRAILER, sizeof(n));
+	return n;
+}
+
+enum ta_verdict __attribute__((cold)) ta_inspect_slow(void *p, struct ta_block *b, uint64_t tr)
+{
+	uint64_t fields = tr & ~TA_CHECK_MASK;
+	size_t slack = (size_t)(fields >> 16);
+
+	b->fields = fields;
+	b->gid = (uint32_t)(tr & TA_GID_MASK);
+	b->ext = 0;
+	if (b->usable < TA_TRAILER)
+		return TA_FOREIGN;
+	if (ta_glibc_chunk_is_free(p, tr))
+		return TA_FREED;
+	if (slack < TA_SLACK_MAX) {
+		if (tr == (ta_trailer_make(p, fields, ta_secret) ^ ta_freed_flip))
+			return TA_FREED;
+		if (tr != ta_trailer_make(p, fields, ta_secret))
+			return TA_FOREIGN;
+		/* verified, but the slack does not fit in the block */
+		TA_DIAG_INC(ta_diag_corrupt);
+		return TA_FOREIGN;
+	}
+	if (b->usable < 2 * TA_TRAILER)
+		return TA_FOREIGN;
+	b->ext = ta_ext_size(p, b->usable);
+	if (tr == (ta_trailer_make(p, fields, ta_secret ^ b->ext) ^ ta_freed_flip))
+		return TA_FREED;
+	if (tr != ta_trailer_make(p, fields, ta_secret ^ b->ext))
+		return TA_FOREIGN;
+	if (b->ext > b->usable - 2 * TA_TRAILER) {
+		TA_DIAG_INC(ta_diag_corrupt);
+		return TA_FOREIGN;
+	}
+	b->size = (size_t)b->ext;
+	return TA_OWN;
+}

@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The block trailer: the last 8 bytes of the inner allocator's usable size.
+ *
+ *   bits  0..15  group id
+ *   bits 16..43  slack = usable - 8 - requested (TA_SLACK_MAX: an ext block)
+ *   bits 44..63  check bits: the top of (address ^ fields ^ secret) * K
+ *
+ * A freed block's check bits are flipped with ta_freed_flip, so a second free
+ * is recognised. A block whose slack does not fit (only huge blocks from an
+ * inner allocator with coarse size classes) is an ext block: it keeps its
+ * requested size in the word before the trailer and mixes it into the check.
+ * Inline for the fast path of wrapper.c; the rare cases are in trailer.c.
+ */
+#ifndef TA_TRAILER_H
+#define TA_TRAILER_H
+
+#include <string.h>
+
+#include "ta-internal.h"
+
+#pragma GCC visibility push(hidden)
+
+#define TA_GID_MASK 0xffffu
+#define TA_CHECK_SHIFT (16 + TA_SLACK_BITS)
+#define TA_CHECK_MASK (~0ull << TA_CHECK_SHIFT)
+/* A 64-bit odd constant: a flip of any input bit, the lowest included, moves
+ * the top bits of the product (a 32-bit one would leave them unchanged for
+ * flips in the low bits, such as the group id's). */
+#define TA_HASH_MUL 0x9e3779b97f4a7c15ull
+
+static TA_INLINE uint64_t ta_trailer_make(const void *p, uint64_t fields, uint64_t mark)
+{
+	uint64_t h = ((uintptr_t)p ^ fields ^ mark) * TA_HASH_MUL;
+
+	return fields | ((h >> TA_CHECK_SHIFT) << TA_CHECK_SHIFT);
+}
+
+static TA_INLINE uint64_t ta_trailer_load(const void *p, size_t usable)
+{
+	uint64_t tr;
+
+	memcpy(&tr, (const char *)p + usable - TA_TRAILER, sizeof(tr));
+	return tr;
+}
+
+static TA_INLINE void ta_trailer_store(void *p, size_t usable, uint64_t tr)
+{
+	memcpy((char *)p + usable - TA_TRAILER, &tr, sizeof(tr));
+}
+
+static TA_INLINE uint64_t ta_fields(uint32_t gid, size_t slack)
+{
+	return gid | ((uint64_t)slack << 16);
+}
+
+/* Write the trailer of a fresh inner block of usable size @usable holding @n
+ * requested bytes for group @gid. */
+static TA_INLINE void ta_stamp_usable(void *p, size_t usable, size_t n, uint32_t gid)
+{
+	size_t slack = usable - TA_TRAILER - n;
+
+	if (TA_LIKELY(slack < TA_SLACK_MAX)) {
+		ta_trailer_store(p, usable, ta_trailer_make(p, ta_fields(gid, slack), ta_secret));
+	} else {
+		uint64_t ext = n;
+
+		memcpy((char *)p + usable - 2 * TA_TRAILER, &ext, sizeof(ext));
+		ta_trailer_store(p, usable,
+		                 ta_trailer_make(p, ta_fields(gid, TA_SLACK_MAX), ta_secret ^ ext));
+	}
+}
+
+/* The same, asking the inner allocator for the usable size; returns it. */
+static TA_INLINE size_t ta_stamp(void *p, size_t n, uint32_t gid)
+{
+	size_t usable = ta_inner_usable(p);
+
+	ta_stamp_usable(p, usable, n, gid);
+	return usable;
+}
+
+/* What a verified trailer says about a block. */
+struct ta_block {
+	size_t usable, size;
+	uint64_t fields; /* the trailer without its check bits */
+	uint64_t ext;    /* requested size mixed into the check of an ext block */
+	uint32_t gid;
+};
+
+enum ta_verdict { TA_OWN, TA_FOREIGN, TA_FREED };
+
+enum ta_verdict ta_inspect_slow(void *p, struct ta_block *b, uint64_t tr);
+
+/*
+ * Read and verify a block's trailer. The check bits cover the address, the
+ * group and the slack, so a verified trailer needs no further lookup.
+ */
+static TA_INLINE enum ta_verdict ta_inspect(void *p, struct ta_block *b)
+{
+	uint64_t tr, fields;
+
+	b->usable = ta_inner_usable(p);
+	if (TA_UNLIKELY(b->usable < TA_TRAILER))
+		return ta_inspect_slow(p, b, 0);
+	tr = ta_trailer_load(p, b->usable);
+	fields = tr & ~TA_CHECK_MASK;
+	if (TA_UNLIKELY(tr != ta_trailer_make(p, fields, ta_secret)))
+		return ta_inspect_slow(p, b, tr);
+	b->fields = fields;
+	b->ext = 0;
+	b->gid = (uint32_t)(tr & TA_GID_MASK);
+	b->size = b->usable - TA_TRAILER - (size_t)(fields >> 16);
+	/* a slack of TA_SLACK_MAX marks an ext block; > usable is impossible */
+	if (TA_UNLIKELY((size_t)(fields >> 16) >= TA_SLACK_MAX ||
+	                (size_t)(fields >> 16) > b->usable - TA_TRAILER))
+		return ta_inspect_slow(p, b, tr); /* re-verified there */
+	return TA_OWN;
+}
+
+/* Flip a block's check bits: marks it freed, or (again) live when an inner
+ * realloc failed and the block is still the caller's. */
+static TA_INLINE void ta_flip_freed(void *p, const struct ta_block *b)
+{
+	ta_trailer_store(p, b->usable, ta_trailer_load(p, b->usable) ^ ta_freed_flip);
+}
+
+#pragma GCC visibility pop
+
+#endif /* TA_TRAILER_H */
