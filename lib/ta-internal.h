@@ -203,7 +203,6 @@ static inline struct ta_group *ta_group_by_id(uint32_t id)
 	return ta_groups[id];
 }
 
-void ta_groups_init(void);
 void ta_groups_atfork_prepare(void);
 void ta_groups_atfork_parent(void);
 void ta_groups_atfork_child(void);
