@@ -25,19 +25,19 @@ void ta_totals_add(uint32_t gid, const struct ta_slot *d)
 	TA_ADD(&g->totals.allocated_objects, d->allocated_objects);
 	TA_ADD(&g->totals.freed_bytes, d->freed_bytes);
 	TA_ADD(&g->totals.freed_objects, d->freed_objects);
-	TA_ADD(&g->totals.wrapped, d->wrapped);
+	TA_ADD(&g->totals.held, d->held);
 }
 
 void ta_count_alloc_slow(uint32_t gid, size_t size, size_t wrapped)
 {
-	struct ta_slot d = { size, 1, 0, 0, wrapped };
+	struct ta_slot d = { size, 1, 0, 0, wrapped + TA_TRAILER };
 
 	ta_totals_add(gid, &d);
 }
 
 void ta_count_free_slow(uint32_t gid, size_t size, size_t wrapped)
 {
-	struct ta_slot d = { 0, 0, size, 1, -(uint64_t)wrapped };
+	struct ta_slot d = { 0, 0, size, 1, -(uint64_t)(wrapped + TA_TRAILER) };
 
 	ta_totals_add(gid, &d);
 }
@@ -48,7 +48,7 @@ static void ta_slot_sum(struct ta_slot *acc, const struct ta_slot *s)
 	acc->allocated_objects += TA_LOAD(&s->allocated_objects);
 	acc->freed_bytes += TA_LOAD(&s->freed_bytes);
 	acc->freed_objects += TA_LOAD(&s->freed_objects);
-	acc->wrapped += TA_LOAD(&s->wrapped);
+	acc->held += TA_LOAD(&s->held);
 }
 
 TA_API int ta_group_stats(const ta_group *g, struct ta_stats *out)
@@ -75,7 +75,8 @@ TA_API int ta_group_stats(const ta_group *g, struct ta_stats *out)
 	out->allocated_objects = acc.allocated_objects;
 	out->freed_bytes = acc.freed_bytes;
 	out->freed_objects = acc.freed_objects;
-	out->wrapped_bytes_live = acc.wrapped;
+	out->wrapped_bytes_live =
+		acc.held - TA_TRAILER * (acc.allocated_objects - acc.freed_objects);
 	return 0;
 }
 

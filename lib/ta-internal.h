@@ -33,8 +33,10 @@
 /* One non-locked add: only the owner writes, and the store half is a single
  * aligned 8-byte write, so a reader sees the old or the new value. */
 #define TA_BUMP(p, v) __asm__("addq %1, %0" : "+m"(*(p)) : "er"((uint64_t)(v)))
+#define TA_DROP(p, v) __asm__("subq %1, %0" : "+m"(*(p)) : "er"((uint64_t)(v)))
 #else
 #define TA_BUMP(p, v) TA_STORE((p), TA_LOAD(p) + (v))
+#define TA_DROP(p, v) TA_STORE((p), TA_LOAD(p) - (v))
 #endif
 
 /* ---- inner allocator (inner.c) ---------------------------------------- */
@@ -91,7 +93,10 @@ static inline size_t ta_inner_usable(void *p)
 struct ta_slot {
 	uint64_t allocated_bytes, allocated_objects;
 	uint64_t freed_bytes, freed_objects;
-	uint64_t wrapped; /* wrapped bytes allocated minus freed, mod 2^64 */
+	/* wrapped bytes allocated minus freed plus TA_TRAILER per block, mod
+	 * 2^64: on glibc that is the chunk size, which the fast paths read
+	 * straight from the header. Readers subtract TA_TRAILER per live block. */
+	uint64_t held;
 };
 
 #define TA_PAGE_SHIFT 8

@@ -114,7 +114,7 @@ static void ta_thread_fold(struct ta_thread *th)
 		for (i = 0; i < TA_PAGE_SLOTS; i++) {
 			struct ta_slot *s = &pg->slot[i];
 
-			if (s->allocated_objects | s->freed_objects | s->wrapped)
+			if (s->allocated_objects | s->freed_objects | s->held)
 				ta_totals_add((p << TA_PAGE_SHIFT) | i, s);
 		}
 		memset(pg, 0, sizeof(*pg));

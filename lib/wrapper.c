@@ -44,7 +44,7 @@ static TA_INLINE void ta_count_alloc(struct ta_tls *t, size_t n, size_t usable)
 	if (TA_LIKELY(s)) {
 		TA_BUMP(&s->allocated_bytes, n);
 		TA_BUMP(&s->allocated_objects, 1);
-		TA_BUMP(&s->wrapped, usable);
+		TA_BUMP(&s->held, usable + TA_TRAILER);
 	} else {
 		ta_count_alloc_slow(t->gid, n, usable);
 	}
@@ -63,7 +63,7 @@ static TA_INLINE void ta_count_free(struct ta_tls *t, uint32_t gid, size_t n, si
 	if (TA_LIKELY(s)) {
 		TA_BUMP(&s->freed_bytes, n);
 		TA_BUMP(&s->freed_objects, 1);
-		TA_BUMP(&s->wrapped, -(uint64_t)usable);
+		TA_DROP(&s->held, usable + TA_TRAILER);
 	} else {
 		ta_count_free_slow(gid, n, usable);
 	}
@@ -117,7 +117,7 @@ static TA_INLINE void *ta_seal(void *p, size_t n, size_t align)
 	                 ta_trailer_make(p, ta_fields(gid, usable - TA_TRAILER - n), ta_secret));
 	TA_BUMP(&s->allocated_bytes, n);
 	TA_BUMP(&s->allocated_objects, 1);
-	TA_BUMP(&s->wrapped, usable);
+	TA_BUMP(&s->held, usable + TA_TRAILER); /* the chunk size */
 	if (TA_UNLIKELY(ta_hooks_alloc(align)))
 		return ta_seal_slow_hooks(p, n, usable, align, gid);
 	return p;
@@ -230,7 +230,7 @@ TA_EXPORT void free(void *p)
 	struct ta_tls *t = &ta_tls;
 	struct ta_slot *s;
 	uint64_t tr, fields;
-	size_t usable, slack, size;
+	size_t csize, size;
 	uint32_t gid;
 
 	if (TA_UNLIKELY(!p))
@@ -247,13 +247,12 @@ TA_EXPORT void free(void *p)
 	 */
 	if (TA_UNLIKELY(!t->fast)) /* not set up, or not glibc's layout */
 		return ta_free_slow(p);
-	usable = ((const size_t *)p)[-1];
-	if (TA_UNLIKELY(usable & 2)) /* IS_MMAPPED, or the arena */
+	csize = ((const size_t *)p)[-1];
+	if (TA_UNLIKELY(csize & 2)) /* IS_MMAPPED, or the arena */
 		return ta_free_slow(p);
-	usable = (usable & ~(size_t)7) - 8;
-	tr = ta_trailer_load(p, usable);
+	csize &= ~(size_t)7; /* usable = csize - 8: the trailer is at csize - 16 */
+	tr = ta_trailer_load(p, csize - TA_TRAILER);
 	fields = tr & ~TA_CHECK_MASK;
-	slack = (size_t)(fields >> 16);
 	/* the check bits are the top bits of the hash: compare only those */
 	if (TA_UNLIKELY(((((uintptr_t)p ^ fields ^ ta_secret) * TA_HASH_MUL) ^ tr) >>
 	                TA_CHECK_SHIFT))
@@ -268,13 +267,13 @@ TA_EXPORT void free(void *p)
 	}
 	if (TA_UNLIKELY(!s))
 		return ta_free_slow(p);
-	size = usable - TA_TRAILER - slack;
-	ta_trailer_store(p, usable, tr ^ ta_freed_flip);
+	size = csize - 2 * TA_TRAILER - (size_t)((tr >> 16) & TA_SLACK_MAX);
+	ta_trailer_store(p, csize - TA_TRAILER, tr ^ ta_freed_flip);
 	TA_BUMP(&s->freed_bytes, size);
 	TA_BUMP(&s->freed_objects, 1);
-	TA_BUMP(&s->wrapped, -(uint64_t)usable);
+	TA_DROP(&s->held, csize);
 	if (TA_UNLIKELY(ta_hooks_free()))
-		return ta_free_hooked(p, size, usable, gid);
+		return ta_free_hooked(p, size, csize - TA_TRAILER, gid);
 	ta_inner.free(p);
 }
 
