@@ -101,25 +101,25 @@ static TA_INLINE void *ta_seal(void *p, size_t n, size_t align)
 {
 	struct ta_tls *t = &ta_tls;
 	struct ta_slot *s = t->fast; /* NULL unless glibc's layout is verified */
-	size_t csize;
+	size_t head, usable;
 	uint32_t gid;
 
 	if (TA_UNLIKELY(!s))
 		return ta_seal_slow(p, n, align);
-	csize = ((const size_t *)p)[-1];
-	if (TA_UNLIKELY(csize & 2)) /* IS_MMAPPED: no borrowed next-size word */
+	head = ((const size_t *)p)[-1];
+	if (TA_UNLIKELY(head & 2)) /* IS_MMAPPED: no borrowed next-size word */
 		return ta_seal_slow(p, n, align);
-	csize &= ~(size_t)7; /* usable = csize - 8: the trailer is at csize - 16 */
+	usable = (head & ~(size_t)7) - 8;
 	gid = t->gid;
 	/* glibc splits what it does not need off a chunk: the slack of a
 	 * non-mmapped chunk always fits, no ext block here */
-	ta_trailer_store(p, csize - TA_TRAILER,
-	                 ta_trailer_make(p, ta_fields(gid, csize - 2 * TA_TRAILER - n), ta_secret));
+	ta_trailer_store(p, usable,
+	                 ta_trailer_make(p, ta_fields(gid, usable - TA_TRAILER - n), ta_secret));
 	TA_BUMP(&s->allocated_bytes, n);
 	TA_BUMP(&s->allocated_objects, 1);
-	TA_BUMP(&s->held, csize);
+	TA_BUMP(&s->held, usable + TA_TRAILER); /* the chunk size */
 	if (TA_UNLIKELY(ta_hooks_alloc(align)))
-		return ta_seal_slow_hooks(p, n, csize - TA_TRAILER, align, gid);
+		return ta_seal_slow_hooks(p, n, usable, align, gid);
 	return p;
 }
 
