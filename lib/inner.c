@@ -60,7 +60,7 @@ void *ta_boot_alloc(size_t size, size_t align)
 	{
 		/* A fake glibc chunk header with IS_MMAPPED set: free()'s fast
 		 * path sends such blocks to its slow path, which knows the arena. */
-		size_t head = (end - start + 16) | 2;
+		size_t head = (end - start + 16) | TA_CHUNK_IS_MMAPPED;
 
 		memcpy(ta_boot_arena + start - 8, &head, sizeof(head));
 	}
@@ -86,18 +86,11 @@ static int ta_glibc_layout_verified(void)
 		void *plain = ta_inner.malloc(sizes[i]);
 		void *aligned = ta_inner.memalign(256, sizes[i]);
 		int ok = 1;
-		size_t head;
 
-		if (plain) {
-			head = ((const size_t *)plain)[-1];
-			ok &= (head & ~(size_t)7) - ((head & 2) ? 16 : 8) ==
-			      ta_inner.malloc_usable_size(plain);
-		}
-		if (aligned) {
-			head = ((const size_t *)aligned)[-1];
-			ok &= (head & ~(size_t)7) - ((head & 2) ? 16 : 8) ==
-			      ta_inner.malloc_usable_size(aligned);
-		}
+		if (plain)
+			ok &= ta_glibc_usable(plain) == ta_inner.malloc_usable_size(plain);
+		if (aligned)
+			ok &= ta_glibc_usable(aligned) == ta_inner.malloc_usable_size(aligned);
 		ta_inner.free(plain);
 		ta_inner.free(aligned);
 		if (!ok)

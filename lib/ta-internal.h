@@ -71,15 +71,39 @@ static inline bool ta_boot_owns(const void *p)
 	return (uintptr_t)p - (uintptr_t)ta_boot_arena < TA_BOOT_SIZE;
 }
 
+/*
+ * glibc's chunk header: the word before a block holds the chunk size with
+ * flags in its low bits. A non-mmapped chunk lends the next chunk's first
+ * word (its prev_size) to the block, so its usable size is size - 8; an
+ * mmapped one has no next chunk, so size - 16. Used only when ta_glibc_layout
+ * says the layout was verified at start (inner.c).
+ */
+#define TA_CHUNK_PREV_INUSE 1u
+#define TA_CHUNK_IS_MMAPPED 2u
+#define TA_CHUNK_FLAGS 7u
+
+static inline size_t ta_chunk_head(const void *p)
+{
+	return ((const size_t *)p)[-1];
+}
+
+static inline size_t ta_chunk_size(size_t head)
+{
+	return head & ~(size_t)TA_CHUNK_FLAGS;
+}
+
+static inline size_t ta_glibc_usable(const void *p)
+{
+	size_t head = ta_chunk_head(p);
+
+	return ta_chunk_size(head) - ((head & TA_CHUNK_IS_MMAPPED) ? 16 : 8);
+}
+
 /* Usable size of a block the inner allocator returned. */
 static inline size_t ta_inner_usable(void *p)
 {
-	if (TA_LIKELY(ta_glibc_layout)) {
-		size_t head = ((const size_t *)p)[-1];
-		/* chunk size minus header; mmapped chunks have no next-size
-		 * word to borrow (bit 1 is IS_MMAPPED). */
-		return (head & ~(size_t)7) - ((head & 2) ? 16 : 8);
-	}
+	if (TA_LIKELY(ta_glibc_layout))
+		return ta_glibc_usable(p);
 	return ta_inner.malloc_usable_size(p);
 }
 

@@ -18,14 +18,13 @@ uint64_t ta_secret, ta_secret_freed, ta_freed_flip;
  */
 static bool ta_glibc_chunk_is_free(const void *p, uint64_t tr)
 {
-	size_t head = ((const size_t *)p)[-1];
-	size_t csize = head & ~(size_t)7;
-	size_t next_head;
+	size_t head = ta_chunk_head(p);
+	size_t csize = ta_chunk_size(head);
 
-	if (!ta_glibc_layout || (head & 2) || csize < 32 || tr != csize)
+	if (!ta_glibc_layout || (head & TA_CHUNK_IS_MMAPPED) || csize < 32 || tr != csize)
 		return false;
-	memcpy(&next_head, (const char *)p - 8 + csize, sizeof(next_head));
-	return !(next_head & 1); /* PREV_INUSE clear: this chunk is free */
+	/* the next chunk's header: this chunk starts 16 bytes before p */
+	return !(ta_chunk_head((const char *)p + csize) & TA_CHUNK_PREV_INUSE);
 }
 
 static size_t ta_ext_size(const void *p, size_t usable)

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The malloc family. Every block the wrapper hands out is an inner block with
- * an 8-byte trailer at the end of its usable size (see ta-internal.h). This
- * file is built with -fno-builtin so that GCC never rewrites one entry point
- * into a call to another (malloc + memset into calloc, say).
+ * an 8-byte trailer at the end of its usable size (see trailer.h). The library
+ * is built with -fno-builtin-malloc and friends (lib/meson.build) so that GCC
+ * never rewrites one entry point into a call to another (malloc + memset into
+ * calloc, say).
  *
  * Fast path (no tracker, no enabled tracepoint): one inner call, one header
  * read, a multiply for the check bits, plain stores into this thread's slot.
@@ -52,14 +53,8 @@ static TA_INLINE void ta_count_alloc(struct ta_tls *t, size_t n, size_t usable)
 
 static TA_INLINE void ta_count_free(struct ta_tls *t, uint32_t gid, size_t n, size_t usable)
 {
-	struct ta_slot *s = NULL;
+	struct ta_slot *s = gid == t->gid ? t->slot : t->th ? ta_thread_slot(t->th, gid) : NULL;
 
-	if (TA_LIKELY(gid == t->gid))
-		s = t->slot;
-	else if (TA_LIKELY(t->th) && t->th->pages[gid >> TA_PAGE_SHIFT])
-		s = &t->th->pages[gid >> TA_PAGE_SHIFT]->slot[gid & (TA_PAGE_SLOTS - 1)];
-	else if (t->th)
-		s = ta_thread_slot(t->th, gid);
 	if (TA_LIKELY(s)) {
 		TA_BUMP(&s->freed_bytes, n);
 		TA_BUMP(&s->freed_objects, 1);
@@ -106,10 +101,10 @@ static TA_INLINE void *ta_seal(void *p, size_t n, size_t align)
 
 	if (TA_UNLIKELY(!s))
 		return ta_seal_slow(p, n, align);
-	head = ((const size_t *)p)[-1];
-	if (TA_UNLIKELY(head & 2)) /* IS_MMAPPED: no borrowed next-size word */
+	head = ta_chunk_head(p);
+	if (TA_UNLIKELY(head & TA_CHUNK_IS_MMAPPED))
 		return ta_seal_slow(p, n, align);
-	usable = (head & ~(size_t)7) - 8;
+	usable = ta_chunk_size(head) - 8;
 	gid = t->gid;
 	/* glibc splits what it does not need off a chunk: the slack of a
 	 * non-mmapped chunk always fits, no ext block here */
@@ -247,10 +242,10 @@ TA_EXPORT void free(void *p)
 	 */
 	if (TA_UNLIKELY(!t->fast)) /* not set up, or not glibc's layout */
 		return ta_free_slow(p);
-	csize = ((const size_t *)p)[-1];
-	if (TA_UNLIKELY(csize & 2)) /* IS_MMAPPED, or the arena */
+	csize = ta_chunk_head(p);
+	if (TA_UNLIKELY(csize & TA_CHUNK_IS_MMAPPED)) /* or the arena */
 		return ta_free_slow(p);
-	csize &= ~(size_t)7; /* usable = csize - 8: the trailer is at csize - 16 */
+	csize = ta_chunk_size(csize); /* usable = csize - 8: the trailer is at csize - 16 */
 	tr = ta_trailer_load(p, csize - TA_TRAILER);
 	fields = tr & ~TA_CHECK_MASK;
 	/* the check bits are the top bits of the hash: compare only those */
