@@ -252,8 +252,7 @@ extern uint64_t ta_diag_foreign, ta_diag_double, ta_diag_corrupt, ta_diag_boot;
 /* Non-zero when a tracker is installed: the wrapper then takes the hook path. */
 extern int ta_tracker_active;
 
-void ta_hook_alloc(void *ptr, size_t size, size_t wrapped, size_t align, uint32_t gid);
-void ta_hook_free(void *ptr, size_t size, size_t wrapped, uint32_t src, uint32_t cur);
+/* ta_hook_alloc and ta_hook_free are inline, in trace-internal.h */
 void ta_hook_realloc(void *in, void *out, size_t old_size, size_t old_wrapped, size_t size,
                      size_t wrapped, uint32_t src, uint32_t cur);
 

@@ -34,10 +34,25 @@ static inline int ta_hooks_realloc(void)
 	return __atomic_load_n(&ta_tracker_active, __ATOMIC_RELAXED) | ta_tp_state(realloc);
 }
 
-void ta_trace_alloc(void *ptr, size_t size, size_t wrapped, size_t align, uint32_t gid);
-void ta_trace_free(void *ptr, size_t size, uint32_t src, uint32_t cur);
-void ta_trace_realloc(void *in, void *out, size_t old_size, size_t size, uint32_t src,
-                      uint32_t cur);
+/* The per-call events, inline in the hooks (tracker.c) */
+static inline void ta_trace_alloc(void *ptr, size_t size, size_t wrapped, size_t align,
+                                  uint32_t gid)
+{
+	(void)wrapped;
+	if (align)
+		lttng_ust_tracepoint(trackalloc, alloc_aligned, ptr, size, align, gid);
+	else
+		lttng_ust_tracepoint(trackalloc, alloc, ptr, size, gid);
+}
+static inline void ta_trace_free(void *ptr, size_t size, uint32_t src, uint32_t cur)
+{
+	lttng_ust_tracepoint(trackalloc, free, ptr, size, src, cur);
+}
+static inline void ta_trace_realloc(void *in, void *out, size_t old_size, size_t size,
+                                    uint32_t src, uint32_t cur)
+{
+	lttng_ust_tracepoint(trackalloc, realloc, in, out, old_size, size, src, cur);
+}
 void ta_trace_group_enter(uint32_t gid, uint32_t prev);
 void ta_trace_group_exit(uint32_t gid, uint32_t restored);
 void ta_trace_span(int what, uint64_t span_id, uint32_t gid);
@@ -121,5 +136,49 @@ static inline void ta_trace_atfork_child(void)
 #endif
 
 enum { TA_SPAN_BIND, TA_SPAN_UNBIND, TA_SPAN_ENTER, TA_SPAN_EXIT };
+
+/*
+ * The alloc and free hooks, inline in the wrapper's out-of-line hook paths:
+ * with only tracing on, a hook is the muting check, a library-internal
+ * section (what LTTng-UST allocates in it counts in root and raises nothing)
+ * and the tracepoint. The tracker's callbacks are out of line in tracker.c.
+ */
+bool ta_hooks_classify(struct ta_tls *t);
+void ta_tracker_alloc(void *ptr, size_t size, size_t wrapped, uint32_t gid);
+void ta_tracker_free(void *ptr, size_t size, size_t wrapped, uint32_t src, uint32_t cur);
+
+/* True when this thread's allocations must raise no hook. */
+static inline bool ta_hooks_muted(struct ta_tls *t)
+{
+	if (t->nesting)
+		return true;
+	if (TA_UNLIKELY(t->kind == 0))
+		return ta_hooks_classify(t);
+	return false;
+}
+
+static inline void ta_hook_alloc(void *ptr, size_t size, size_t wrapped, size_t align,
+                                 uint32_t gid)
+{
+	if (ta_hooks_muted(&ta_tls))
+		return;
+	ta_nest_enter();
+	if (TA_UNLIKELY(__atomic_load_n(&ta_tracker_active, __ATOMIC_RELAXED)))
+		ta_tracker_alloc(ptr, size, wrapped, gid);
+	ta_trace_alloc(ptr, size, wrapped, align, gid);
+	ta_nest_exit();
+}
+
+static inline void ta_hook_free(void *ptr, size_t size, size_t wrapped, uint32_t src,
+                                uint32_t cur)
+{
+	if (ta_hooks_muted(&ta_tls))
+		return;
+	ta_nest_enter();
+	if (TA_UNLIKELY(__atomic_load_n(&ta_tracker_active, __ATOMIC_RELAXED)))
+		ta_tracker_free(ptr, size, wrapped, src, cur);
+	ta_trace_free(ptr, size, src, cur);
+	ta_nest_exit();
+}
 
 #endif /* TA_TRACE_INTERNAL_H */

@@ -102,27 +102,7 @@ bool ta_trace_is_ust_thread(void)
 	return false;
 }
 
-/* ---- per-call events --------------------------------------------------- */
-
-void ta_trace_alloc(void *ptr, size_t size, size_t wrapped, size_t align, uint32_t gid)
-{
-	(void)wrapped;
-	if (align)
-		lttng_ust_tracepoint(trackalloc, alloc_aligned, ptr, size, align, gid);
-	else
-		lttng_ust_tracepoint(trackalloc, alloc, ptr, size, gid);
-}
-
-void ta_trace_free(void *ptr, size_t size, uint32_t src, uint32_t cur)
-{
-	lttng_ust_tracepoint(trackalloc, free, ptr, size, src, cur);
-}
-
-void ta_trace_realloc(void *in, void *out, size_t old_size, size_t size, uint32_t src,
-                      uint32_t cur)
-{
-	lttng_ust_tracepoint(trackalloc, realloc, in, out, old_size, size, src, cur);
-}
+/* ---- group and span events ---------------------------------------------- */
 
 /* Group and span events come from library calls, not from the allocator:
  * they run as library-internal code so LTTng-UST's own allocations (the first

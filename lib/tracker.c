@@ -22,22 +22,17 @@ static struct ta_tracker *ta_tracker_cur;
 static pthread_mutex_t ta_tracker_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /*
- * True when this thread's allocations must raise no hook: the library
- * itself is running, or the thread is one of LTTng-UST's own, which from
- * its first hook on is treated as library code for good.
+ * A thread's first hook classifies it: LTTng-UST's own threads are treated
+ * as library code for good from then on. Returns whether the hook is muted.
  */
-static inline bool ta_hooks_muted(struct ta_tls *t)
+bool ta_hooks_classify(struct ta_tls *t)
 {
-	if (t->nesting)
+	if (ta_trace_ust_starting())
+		return true; /* classify once LTTng-UST's threads are listed */
+	t->kind = ta_trace_is_ust_thread() ? 2 : 1;
+	if (t->kind == 2) {
+		ta_nest_enter(); /* never left: counts in root from now on */
 		return true;
-	if (TA_UNLIKELY(t->kind == 0)) {
-		if (ta_trace_ust_starting())
-			return true; /* classify once LTTng-UST's threads are listed */
-		t->kind = ta_trace_is_ust_thread() ? 2 : 1;
-		if (t->kind == 2) {
-			ta_nest_enter(); /* never left: counts in root from now on */
-			return true;
-		}
 	}
 	return false;
 }
@@ -45,7 +40,7 @@ static inline bool ta_hooks_muted(struct ta_tls *t)
 /* Begin a callback: return the tracker to call, or NULL. */
 static struct ta_tracker *ta_tracker_begin(struct ta_thread *th)
 {
-	if (!th || !__atomic_load_n(&ta_tracker_active, __ATOMIC_RELAXED))
+	if (!th)
 		return NULL;
 	/* A sequentially consistent exchange orders this store before the
 	 * load below (Dekker with the exchange in ta_tracker_set); it is on
@@ -59,42 +54,32 @@ static void ta_tracker_end(struct ta_thread *th)
 	__atomic_store_n(&th->hook_gen, TA_LOAD(&th->hook_gen) + 1, __ATOMIC_RELEASE);
 }
 
-void ta_hook_alloc(void *ptr, size_t size, size_t wrapped, size_t align, uint32_t gid)
+/*
+ * The tracker's side of the alloc and free hooks (the hooks themselves are
+ * inline in trace-internal.h).
+ */
+void ta_tracker_alloc(void *ptr, size_t size, size_t wrapped, uint32_t gid)
 {
-	struct ta_tls *t = &ta_tls;
-	struct ta_thread *th = t->th;
-	struct ta_tracker *tr;
+	struct ta_thread *th = ta_tls.th;
+	struct ta_tracker *tr = ta_tracker_begin(th);
 
-	if (ta_hooks_muted(t))
-		return;
-	ta_nest_enter();
-	tr = ta_tracker_begin(th);
 	if (tr) {
 		if (tr->allocated)
 			tr->allocated(tr->ctx, ptr, size, wrapped, gid);
 		ta_tracker_end(th);
 	}
-	ta_trace_alloc(ptr, size, wrapped, align, gid);
-	ta_nest_exit();
 }
 
-void ta_hook_free(void *ptr, size_t size, size_t wrapped, uint32_t src, uint32_t cur)
+void ta_tracker_free(void *ptr, size_t size, size_t wrapped, uint32_t src, uint32_t cur)
 {
-	struct ta_tls *t = &ta_tls;
-	struct ta_thread *th = t->th;
-	struct ta_tracker *tr;
+	struct ta_thread *th = ta_tls.th;
+	struct ta_tracker *tr = ta_tracker_begin(th);
 
-	if (ta_hooks_muted(t))
-		return;
-	ta_nest_enter();
-	tr = ta_tracker_begin(th);
 	if (tr) {
 		if (tr->freed)
 			tr->freed(tr->ctx, ptr, size, wrapped, src, cur);
 		ta_tracker_end(th);
 	}
-	ta_trace_free(ptr, size, src, cur);
-	ta_nest_exit();
 }
 
 void ta_hook_realloc(void *in, void *out, size_t old_size, size_t old_wrapped, size_t size,
@@ -107,7 +92,7 @@ void ta_hook_realloc(void *in, void *out, size_t old_size, size_t old_wrapped, s
 	if (ta_hooks_muted(t))
 		return;
 	ta_nest_enter();
-	tr = ta_tracker_begin(th);
+	tr = __atomic_load_n(&ta_tracker_active, __ATOMIC_RELAXED) ? ta_tracker_begin(th) : NULL;
 	if (tr) {
 		/* Two callbacks: the first may replace the tracker and free the
 		 * record, so call both through a copy. */

@@ -16,6 +16,49 @@
 
 #include <stdint.h>
 #include <lttng/tracepoint.h>
+#include <lttng/ust-arch.h>
+#include <lttng/ust-version.h>
+
+/*
+ * One write per event. LTTng-UST's probe writes an event field by field,
+ * each through an indirect call into its ring buffer (about 27 instructions
+ * a field), and an event's fields are packed with no padding on
+ * architectures with efficient unaligned access. So in the probe body the
+ * all-integer events below write their fields as one packed record, byte
+ * for byte what the separate writes would produce, while every other stage
+ * (metadata, event size, filter and notifier captures) sees the fields one
+ * by one. The probe body is the only stage in which LTTng-UST 2.13 defines
+ * lttng_ust__get_dynamic_len, which is how TA_TP_FIELDS tells it apart.
+ * With another LTTng-UST version, or without unaligned access, the plain
+ * fields are written; the trace is the same either way, which the LTTng
+ * tests check by reading every field back.
+ */
+#ifndef TRACKALLOC_TP_RECORDS
+#define TRACKALLOC_TP_RECORDS
+#define TA_TP_RECORD(name, ...) struct ta_tp_##name { __VA_ARGS__ } __attribute__((packed))
+TA_TP_RECORD(enter_exit, uint32_t a; uint32_t b;);
+TA_TP_RECORD(alloc, uint64_t ptr; uint64_t size; uint32_t group_id;);
+TA_TP_RECORD(alloc_aligned, uint64_t ptr; uint64_t size; uint64_t alignment; uint32_t group_id;);
+TA_TP_RECORD(free, uint64_t ptr; uint64_t size; uint32_t group_id; uint32_t current_group_id;);
+TA_TP_RECORD(realloc, uint64_t in_ptr; uint64_t ptr; uint64_t old_size; uint64_t size;
+	     uint32_t source_group_id; uint32_t group_id;);
+TA_TP_RECORD(span, uint64_t span_id; uint32_t group_id;);
+TA_TP_RECORD(group_stats, uint32_t group_id; uint64_t allocated_bytes; uint64_t allocated_objects;
+	     uint64_t freed_bytes; uint64_t freed_objects; uint64_t wrapped_bytes_live;);
+#define TA_TP_UNPAREN(...) __VA_ARGS__
+#endif
+
+/* TA_TP_FIELDS(record, (values in field order), fields...) */
+#undef TA_TP_FIELDS
+#if defined(lttng_ust__get_dynamic_len) && defined(LTTNG_UST_ARCH_HAS_EFFICIENT_UNALIGNED_ACCESS) && \
+	LTTNG_UST_MAJOR_VERSION == 2 && LTTNG_UST_MINOR_VERSION == 13
+#define TA_TP_FIELDS(record, values, ...)                                                   \
+	LTTNG_UST_TP_FIELDS(lttng_ust_field_array(char, record,                              \
+		((const char *)&(struct ta_tp_##record){ TA_TP_UNPAREN values }),           \
+		sizeof(struct ta_tp_##record)))
+#else
+#define TA_TP_FIELDS(record, values, ...) LTTNG_UST_TP_FIELDS(__VA_ARGS__)
+#endif
 
 LTTNG_UST_TRACEPOINT_EVENT(trackalloc, group_register,
 	LTTNG_UST_TP_ARGS(uint32_t, group_id, const char *, name, uint32_t, ntags),
@@ -39,7 +82,7 @@ LTTNG_UST_TRACEPOINT_LOGLEVEL(trackalloc, group_tag, LTTNG_UST_TRACEPOINT_LOGLEV
 
 LTTNG_UST_TRACEPOINT_EVENT(trackalloc, group_enter,
 	LTTNG_UST_TP_ARGS(uint32_t, group_id, uint32_t, previous_group_id),
-	LTTNG_UST_TP_FIELDS(
+	TA_TP_FIELDS(enter_exit, (group_id, previous_group_id),
 		lttng_ust_field_integer(uint32_t, group_id, group_id)
 		lttng_ust_field_integer(uint32_t, previous_group_id, previous_group_id)
 	)
@@ -48,7 +91,7 @@ LTTNG_UST_TRACEPOINT_LOGLEVEL(trackalloc, group_enter, LTTNG_UST_TRACEPOINT_LOGL
 
 LTTNG_UST_TRACEPOINT_EVENT(trackalloc, group_exit,
 	LTTNG_UST_TP_ARGS(uint32_t, group_id, uint32_t, restored_group_id),
-	LTTNG_UST_TP_FIELDS(
+	TA_TP_FIELDS(enter_exit, (group_id, restored_group_id),
 		lttng_ust_field_integer(uint32_t, group_id, group_id)
 		lttng_ust_field_integer(uint32_t, restored_group_id, restored_group_id)
 	)
@@ -57,7 +100,7 @@ LTTNG_UST_TRACEPOINT_LOGLEVEL(trackalloc, group_exit, LTTNG_UST_TRACEPOINT_LOGLE
 
 LTTNG_UST_TRACEPOINT_EVENT(trackalloc, alloc,
 	LTTNG_UST_TP_ARGS(const void *, ptr, uint64_t, size, uint32_t, group_id),
-	LTTNG_UST_TP_FIELDS(
+	TA_TP_FIELDS(alloc, ((uintptr_t)ptr, size, group_id),
 		lttng_ust_field_integer_hex(uint64_t, ptr, (uintptr_t)ptr)
 		lttng_ust_field_integer(uint64_t, size, size)
 		lttng_ust_field_integer(uint32_t, group_id, group_id)
@@ -67,7 +110,7 @@ LTTNG_UST_TRACEPOINT_LOGLEVEL(trackalloc, alloc, LTTNG_UST_TRACEPOINT_LOGLEVEL_D
 
 LTTNG_UST_TRACEPOINT_EVENT(trackalloc, alloc_aligned,
 	LTTNG_UST_TP_ARGS(const void *, ptr, uint64_t, size, uint64_t, alignment, uint32_t, group_id),
-	LTTNG_UST_TP_FIELDS(
+	TA_TP_FIELDS(alloc_aligned, ((uintptr_t)ptr, size, alignment, group_id),
 		lttng_ust_field_integer_hex(uint64_t, ptr, (uintptr_t)ptr)
 		lttng_ust_field_integer(uint64_t, size, size)
 		lttng_ust_field_integer(uint64_t, alignment, alignment)
@@ -79,7 +122,7 @@ LTTNG_UST_TRACEPOINT_LOGLEVEL(trackalloc, alloc_aligned, LTTNG_UST_TRACEPOINT_LO
 LTTNG_UST_TRACEPOINT_EVENT(trackalloc, free,
 	LTTNG_UST_TP_ARGS(const void *, ptr, uint64_t, size, uint32_t, group_id,
 	                  uint32_t, current_group_id),
-	LTTNG_UST_TP_FIELDS(
+	TA_TP_FIELDS(free, ((uintptr_t)ptr, size, group_id, current_group_id),
 		lttng_ust_field_integer_hex(uint64_t, ptr, (uintptr_t)ptr)
 		lttng_ust_field_integer(uint64_t, size, size)
 		lttng_ust_field_integer(uint32_t, group_id, group_id)
@@ -91,7 +134,7 @@ LTTNG_UST_TRACEPOINT_LOGLEVEL(trackalloc, free, LTTNG_UST_TRACEPOINT_LOGLEVEL_DE
 LTTNG_UST_TRACEPOINT_EVENT(trackalloc, realloc,
 	LTTNG_UST_TP_ARGS(const void *, in_ptr, const void *, ptr, uint64_t, old_size,
 	                  uint64_t, size, uint32_t, source_group_id, uint32_t, group_id),
-	LTTNG_UST_TP_FIELDS(
+	TA_TP_FIELDS(realloc, ((uintptr_t)in_ptr, (uintptr_t)ptr, old_size, size, source_group_id, group_id),
 		lttng_ust_field_integer_hex(uint64_t, in_ptr, (uintptr_t)in_ptr)
 		lttng_ust_field_integer_hex(uint64_t, ptr, (uintptr_t)ptr)
 		lttng_ust_field_integer(uint64_t, old_size, old_size)
@@ -104,7 +147,7 @@ LTTNG_UST_TRACEPOINT_LOGLEVEL(trackalloc, realloc, LTTNG_UST_TRACEPOINT_LOGLEVEL
 
 LTTNG_UST_TRACEPOINT_EVENT_CLASS(trackalloc, span_class,
 	LTTNG_UST_TP_ARGS(uint64_t, span_id, uint32_t, group_id),
-	LTTNG_UST_TP_FIELDS(
+	TA_TP_FIELDS(span, (span_id, group_id),
 		lttng_ust_field_integer(uint64_t, span_id, span_id)
 		lttng_ust_field_integer(uint32_t, group_id, group_id)
 	)
@@ -121,7 +164,7 @@ TA_SPAN_EVENT(span_exit)
 LTTNG_UST_TRACEPOINT_EVENT(trackalloc, group_stats,
 	LTTNG_UST_TP_ARGS(uint32_t, group_id, uint64_t, allocated_bytes, uint64_t, allocated_objects,
 	                  uint64_t, freed_bytes, uint64_t, freed_objects, uint64_t, wrapped_bytes_live),
-	LTTNG_UST_TP_FIELDS(
+	TA_TP_FIELDS(group_stats, (group_id, allocated_bytes, allocated_objects, freed_bytes, freed_objects, wrapped_bytes_live),
 		lttng_ust_field_integer(uint32_t, group_id, group_id)
 		lttng_ust_field_integer(uint64_t, allocated_bytes, allocated_bytes)
 		lttng_ust_field_integer(uint64_t, allocated_objects, allocated_objects)
