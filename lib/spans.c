@@ -4,8 +4,16 @@
  * drive allocation groups.
  *
  * The span table maps a span id to a group id. It is a liburcu lock-free hash
- * table synchronized with the urcu-bp flavor, so that any application thread
- * may enter a span without registering with liburcu first.
+ * table (cds_lfht) with an RCU flavor of this file's own, because urcu-bp's
+ * read side cost more than the lookup: an out-of-line call and a
+ * global-dynamic TLS access on each of lock and unlock, and a fence when
+ * membarrier is not in use. Here a read-side section is two stores to the
+ * calling thread's state (odd generation on entry, even on exit), reached
+ * through initial-exec TLS; the writer makes them visible with membarrier
+ * (private expedited) before it looks for threads inside a section, and waits
+ * for each one it sees to leave (ta_threads_quiesce). Without membarrier the
+ * reader issues a full fence on entry instead. Every thread that can enter a
+ * span already has a registered state, so no registration with liburcu.
  *
  * ta_span_enter looks the id up inside an RCU read-side section, copies the
  * group id into a new frame of the thread's nesting stack (thread.c) and
@@ -15,7 +23,7 @@
  *
  * A span is typically entered many times on one thread (an asynchronous task
  * is entered on every poll), and the read-side section plus the lookup cost
- * twice a guard. So each thread remembers its last lookups in a small cache,
+ * more than a guard. So each thread remembers its last lookups in a small cache,
  * validated by a stamp: the table is split into stripes by hash, every bind
  * or unbind bumps its id's stripe after changing the table, and a cached
  * lookup counts only while its stripe still holds the value read before the
@@ -25,17 +33,23 @@
  * Writers (bind, unbind) are serialized by ta_spans_lock and run as a
  * library-internal section, so that the entries and what liburcu allocates
  * for the table (bucket arrays), all through this library's own malloc, count
- * in root and raise no hook. The table is resized by the writer itself: no
- * resize worker thread allocates behind the library's back. An unbound entry
+ * in root and raise no hook. The table is resized by the writer itself, not
+ * by liburcu's lazy resize worker (for large tables liburcu splits the work
+ * over short-lived threads it joins before returning). An unbound entry
  * is retired, and retired entries are freed in batches after a grace period,
  * so that a program unbinding one span per request does not wait for a grace
  * period each time.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <sched.h>
+#include <stddef.h>
 #include <stdlib.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <linux/membarrier.h>
 
-#include <urcu/urcu-bp.h>
+#include <urcu/flavor.h>
 #include <urcu/rculfhash.h>
 
 #include "ta-internal.h"
@@ -101,21 +115,19 @@ struct ta_span_cached {
 
 static TA_TLS struct ta_span_cached ta_span_cache[TA_SPAN_CACHED];
 
-/* Set once a thread is registered with urcu-bp; see ta_span_reader_setup. */
-static TA_TLS int ta_span_reader;
-
 /* Stands for "every read-side section so far" in the TSan annotations. */
 static char ta_spans_grace;
 
-/* ids are often sequential: mix all their bits into the bucket index */
+/*
+ * ids may be sequential, or differ only in their high bits: a multiply
+ * spreads every bit of the id over the high half, which is folded into the
+ * low half (the bucket index, the stripe) and stays in the high half (the
+ * per-thread cache index). One multiply: the hash is on every enter.
+ */
 static inline unsigned long ta_span_hash(uint64_t id)
 {
-	id ^= id >> 33;
-	id *= 0xff51afd7ed558ccdull;
-	id ^= id >> 33;
-	id *= 0xc4ceb9fe1a85ec53ull;
-	id ^= id >> 33;
-	return (unsigned long)id;
+	id *= 0x9e3779b97f4a7c15ull;
+	return (unsigned long)(id ^ (id >> 32));
 }
 
 static int ta_span_match(struct cds_lfht_node *node, const void *key)
@@ -148,19 +160,139 @@ static inline struct ta_span *ta_span_lookup(struct cds_lfht *ht, unsigned long 
 	return node ? caa_container_of(node, struct ta_span, node) : NULL;
 }
 
-/*
- * urcu-bp registers a thread on its first read-side section, and registering
- * may allocate (pthread_setspecific) while liburcu holds its registry lock.
- * Do it explicitly, once per thread, as a library-internal section: that
- * allocation then raises no hook, so no tracker callback can re-enter this
- * file (and liburcu's lock) on the same thread.
- */
-static void ta_span_reader_setup(void)
+/* ---- the read side ------------------------------------------------------ */
+
+/* Readers fence on entry (no membarrier; under ThreadSanitizer, which does
+ * not know membarrier, always). Set before the table is published. */
+static int ta_rcu_fences;
+/* Read-side sections of liburcu's own resize code (through the flavor):
+ * rare, and on threads that may have no state here. */
+static uint64_t ta_rcu_anon;
+
+static inline void ta_rcu_read_lock(struct ta_thread *th)
 {
-	ta_nest_enter();
-	urcu_bp_register_thread();
-	ta_nest_exit();
-	ta_span_reader = 1;
+	if (th->rcu_nest++ == 0) {
+		__atomic_store_n(&th->rcu_gen, __atomic_load_n(&th->rcu_gen, __ATOMIC_RELAXED) + 1,
+		                 __ATOMIC_RELAXED);
+		if (TA_UNLIKELY(ta_rcu_fences))
+			__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		else /* the writer's membarrier stands for the fence */
+			__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	}
+}
+
+static inline void ta_rcu_read_unlock(struct ta_thread *th)
+{
+	if (--th->rcu_nest == 0)
+		__atomic_store_n(&th->rcu_gen, __atomic_load_n(&th->rcu_gen, __ATOMIC_RELAXED) + 1,
+		                 __ATOMIC_RELEASE);
+}
+
+static long ta_membarrier(int cmd)
+{
+	return syscall(__NR_membarrier, cmd, 0);
+}
+
+/* Choose how readers publish their entry. No reader exists yet. */
+static void ta_rcu_init(void)
+{
+#ifdef TA_TSAN
+	ta_rcu_fences = 1;
+#else
+	long cmds = ta_membarrier(MEMBARRIER_CMD_QUERY);
+
+	ta_rcu_fences = !(cmds > 0 && (cmds & MEMBARRIER_CMD_PRIVATE_EXPEDITED) &&
+	                  ta_membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED) == 0);
+#endif
+}
+
+/*
+ * Wait until every read-side section begun before the call has ended. The
+ * caller is in none. A reader whose odd generation the scan below misses
+ * began its section after the barrier, and so sees every change made to the
+ * table before the call.
+ */
+static void ta_rcu_synchronize(void)
+{
+	if (ta_rcu_fences)
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	else if (ta_membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) != 0)
+		(void)ta_membarrier(MEMBARRIER_CMD_GLOBAL); /* slower, never refused */
+	ta_threads_quiesce(offsetof(struct ta_thread, rcu_gen));
+	while (__atomic_load_n(&ta_rcu_anon, __ATOMIC_ACQUIRE))
+		sched_yield();
+}
+
+/*
+ * The flavor liburcu's hash table calls. It takes read-side sections only in
+ * resize code, on the resizing thread or on helper threads it joins; those
+ * count in ta_rcu_anon (a shared counter: a resize is rare). Nothing here
+ * defers work: the table has no lazy resize, so call_rcu is never used and
+ * waits in place if it ever is.
+ */
+static void ta_rcu_flavor_read_lock(void)
+{
+	__atomic_add_fetch(&ta_rcu_anon, 1, __ATOMIC_SEQ_CST);
+}
+
+static void ta_rcu_flavor_read_unlock(void)
+{
+	__atomic_sub_fetch(&ta_rcu_anon, 1, __ATOMIC_RELEASE);
+}
+
+static int ta_rcu_flavor_read_ongoing(void)
+{
+	struct ta_thread *th = ta_tls.th;
+
+	return (th && th->rcu_nest) || __atomic_load_n(&ta_rcu_anon, __ATOMIC_RELAXED);
+}
+
+static void ta_rcu_flavor_nothing(void)
+{
+}
+
+static void ta_rcu_flavor_call(struct rcu_head *head, void (*func)(struct rcu_head *head))
+{
+	ta_rcu_synchronize();
+	func(head);
+}
+
+static void ta_rcu_flavor_defer(void (*fct)(void *p), void *p)
+{
+	ta_rcu_synchronize();
+	fct(p);
+}
+
+static void ta_rcu_flavor_atfork(struct urcu_atfork *atfork)
+{
+	(void)atfork; /* no resize worker: nothing to stop across fork */
+}
+
+static const struct rcu_flavor_struct ta_rcu_flavor = {
+	.read_lock = ta_rcu_flavor_read_lock,
+	.read_unlock = ta_rcu_flavor_read_unlock,
+	.read_ongoing = ta_rcu_flavor_read_ongoing,
+	.read_quiescent_state = ta_rcu_flavor_nothing,
+	.update_call_rcu = ta_rcu_flavor_call,
+	.update_synchronize_rcu = ta_rcu_synchronize,
+	.update_defer_rcu = ta_rcu_flavor_defer,
+	.thread_offline = ta_rcu_flavor_nothing,
+	.thread_online = ta_rcu_flavor_nothing,
+	.register_thread = ta_rcu_flavor_nothing,
+	.unregister_thread = ta_rcu_flavor_nothing,
+	.barrier = ta_rcu_flavor_nothing,
+	.register_rculfhash_atfork = ta_rcu_flavor_atfork,
+	.unregister_rculfhash_atfork = ta_rcu_flavor_atfork,
+};
+
+/* This thread's state, set up on its first use; NULL when memory is short. */
+static inline struct ta_thread *ta_rcu_reader(void)
+{
+	struct ta_tls *t = &ta_tls;
+
+	if (TA_UNLIKELY(!t->th))
+		ta_thread_setup(t);
+	return t->th;
 }
 
 /* ---- writers ------------------------------------------------------------ */
@@ -172,8 +304,9 @@ static struct cds_lfht *ta_spans_table(void)
 
 	if (ht)
 		return ht;
+	ta_rcu_init();
 	/* max_nr_buckets 0: unbounded, bucket arrays from calloc by order */
-	ht = cds_lfht_new_flavor(TA_SPAN_BUCKETS_MIN, TA_SPAN_BUCKETS_MIN, 0, 0, &urcu_bp_flavor,
+	ht = cds_lfht_new_flavor(TA_SPAN_BUCKETS_MIN, TA_SPAN_BUCKETS_MIN, 0, 0, &ta_rcu_flavor,
 	                         NULL);
 	if (!ht)
 		return NULL;
@@ -207,7 +340,7 @@ static void ta_spans_reclaim(void)
 {
 	unsigned i;
 
-	urcu_bp_synchronize_rcu();
+	ta_rcu_synchronize();
 	TA_TSAN_ACQUIRE(&ta_spans_grace);
 	for (i = 0; i < ta_spans_nretired; i++)
 		free(ta_spans_retired[i]);
@@ -225,15 +358,16 @@ static void ta_span_stripe_bump(unsigned long hash)
 
 static int ta_span_bind_locked(uint64_t span_id, uint32_t gid)
 {
-	struct cds_lfht *ht = ta_spans_table();
+	struct ta_thread *th = ta_rcu_reader();
+	struct cds_lfht *ht = th ? ta_spans_table() : NULL;
 	unsigned long hash = ta_span_hash(span_id);
 	struct ta_span *e;
 
 	if (!ht)
 		return -ENOMEM;
-	urcu_bp_read_lock();
+	ta_rcu_read_lock(th);
 	e = ta_span_lookup(ht, hash, span_id);
-	urcu_bp_read_unlock();
+	ta_rcu_read_unlock(th);
 	if (e) /* stable: only writers change the table, and we are the one */
 		return e->gid == gid ? 0 : -EEXIST;
 	e = malloc(sizeof(*e));
@@ -243,9 +377,9 @@ static int ta_span_bind_locked(uint64_t span_id, uint32_t gid)
 	e->id = span_id;
 	e->gid = gid;
 	TA_TSAN_RELEASE(e);
-	urcu_bp_read_lock();
+	ta_rcu_read_lock(th);
 	cds_lfht_add(ht, hash, &e->node);
-	urcu_bp_read_unlock();
+	ta_rcu_read_unlock(th);
 	ta_span_stripe_bump(hash);
 	ta_spans_count++;
 	ta_trace_span(TA_SPAN_BIND, span_id, gid);
@@ -270,16 +404,19 @@ TA_API int ta_span_bind(uint64_t span_id, ta_group *g)
 static int ta_span_unbind_locked(uint64_t span_id)
 {
 	struct cds_lfht *ht = ta_spans_ht;
+	struct ta_thread *th = ta_rcu_reader();
 	unsigned long hash = ta_span_hash(span_id);
 	struct ta_span *e;
 	int ret;
 
 	if (!ht)
 		return -ENOENT;
-	urcu_bp_read_lock();
+	if (!th)
+		return -ENOMEM;
+	ta_rcu_read_lock(th);
 	e = ta_span_lookup(ht, hash, span_id);
 	ret = e ? cds_lfht_del(ht, &e->node) : -ENOENT;
-	urcu_bp_read_unlock();
+	ta_rcu_read_unlock(th);
 	if (ret)
 		return -ENOENT; /* del cannot fail with writers serialized */
 	ta_span_stripe_bump(hash);
@@ -320,17 +457,22 @@ static struct ta_span_cached *ta_span_resolve(struct ta_span_cached *c, unsigned
 {
 	struct cds_lfht *ht = __atomic_load_n(&ta_spans_ht, __ATOMIC_ACQUIRE);
 	struct ta_span *e = NULL;
+	struct ta_thread *th;
 
 	c->gid = 0;
 	if (ht) {
-		if (TA_UNLIKELY(!ta_span_reader))
-			ta_span_reader_setup();
-		urcu_bp_read_lock();
+		th = ta_rcu_reader();
+		if (TA_UNLIKELY(!th)) { /* no memory: remember nothing */
+			c->bound = 0;
+			c->id = 0;
+			return c;
+		}
+		ta_rcu_read_lock(th);
 		e = ta_span_lookup(ht, hash, span_id);
 		if (e)
 			c->gid = e->gid;
 		TA_TSAN_RELEASE(&ta_spans_grace);
-		urcu_bp_read_unlock();
+		ta_rcu_read_unlock(th);
 	}
 	c->bound = e != NULL;
 	c->stamp = stamp;
@@ -409,36 +551,28 @@ TA_API int ta_span_exit(uint64_t span_id)
 /* ---- fork --------------------------------------------------------------- */
 
 /*
- * urcu-bp leaves fork handling to its users. Once the table exists, the
- * child must find liburcu's registry and grace-period locks free and its
- * registry pruned of the parent's other threads, or its first grace period
- * could wait forever for a reader that no longer exists. The table has no
- * resize worker and no call_rcu thread, so urcu-bp's own handlers suffice.
+ * The child's only thread is the one that took the lock in prepare: it
+ * unlocks it rather than initializing a locked mutex anew, which
+ * ThreadSanitizer would take for a lock still held (and report every later
+ * lock as a double lock). The other threads' states left the registry
+ * (thread.c), so no grace period waits for them. A membarrier registration
+ * belongs to the parent's address space: the child registers again, or its
+ * readers fence from now on (it has no other thread yet to disagree).
  */
-static int ta_spans_forking;
-
 void ta_spans_atfork_prepare(void)
 {
 	pthread_mutex_lock(&ta_spans_lock);
-	ta_spans_forking = ta_spans_ht != NULL;
-	if (ta_spans_forking)
-		urcu_bp_before_fork();
 }
 
 void ta_spans_atfork_parent(void)
 {
-	if (ta_spans_forking)
-		urcu_bp_after_fork_parent();
 	pthread_mutex_unlock(&ta_spans_lock);
 }
 
-/* The child's only thread is the one that took the lock in prepare: it
- * unlocks it rather than initializing a locked mutex anew, which
- * ThreadSanitizer would take for a lock still held (and report every later
- * lock as a double lock). */
 void ta_spans_atfork_child(void)
 {
-	if (ta_spans_forking)
-		urcu_bp_after_fork_child();
+	if (ta_spans_ht && !ta_rcu_fences &&
+	    ta_membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED) != 0)
+		ta_rcu_fences = 1;
 	pthread_mutex_unlock(&ta_spans_lock);
 }

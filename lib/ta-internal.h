@@ -150,6 +150,9 @@ struct ta_thread {
 	uint64_t next_seq;
 	/* odd while inside a tracker callback; see tracker.c */
 	uint64_t hook_gen;
+	/* odd while inside a read-side section of the span table; see spans.c */
+	uint64_t rcu_gen;
+	uint32_t rcu_nest;
 };
 
 /* Initial-exec TLS: the fast path reads only this. */
@@ -172,6 +175,9 @@ extern struct cds_list_head ta_threads;
 extern pthread_mutex_t ta_registry_lock;
 
 void ta_thread_setup(struct ta_tls *t);
+/* Wait until every other live thread whose generation counter at @offset in
+ * struct ta_thread was odd has changed it (left the section it was in). */
+void ta_threads_quiesce(size_t offset);
 
 /* Set the active slot (and the fast-path copy). */
 static inline void ta_tls_set_slot(struct ta_tls *t, struct ta_slot *s)
@@ -260,8 +266,23 @@ void ta_hook_realloc(void *in, void *out, size_t old_size, size_t old_wrapped, s
 
 struct ta_frame *ta_frame_push(uint32_t gid, uint64_t span_id, bool unbound);
 void ta_frame_unwind(uint32_t depth);
-struct ta_frame *ta_frame_at(uint32_t depth);
-uint32_t ta_frame_depth(void);
+
+/* The frame at @depth (1-based) on this thread's stack, or NULL. */
+static inline struct ta_frame *ta_frame_at(uint32_t depth)
+{
+	struct ta_thread *th = ta_tls.th;
+
+	if (!th || depth == 0 || depth > th->depth)
+		return NULL;
+	return &th->stack[depth - 1];
+}
+
+static inline uint32_t ta_frame_depth(void)
+{
+	struct ta_thread *th = ta_tls.th;
+
+	return th ? th->depth : 0;
+}
 
 /* ---- configuration (config.c) ------------------------------------------ */
 

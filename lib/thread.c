@@ -4,13 +4,15 @@
  * of guards and spans, and the thread registry that counter readers walk.
  *
  * The registry is a liburcu list under ta_registry_lock. Only slow paths take
- * the lock: thread set-up and exit, counter reads, tracker changes, fork. A
+ * the lock: thread set-up and exit, counter reads, the waits for threads
+ * inside a tracker callback or a span-table section, fork. A
  * thread's state is never freed: when the thread exits its counts are folded
  * into the group totals and the state is kept for the next new thread, so a
  * reader or a tracker change never touches freed memory.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <sched.h>
 #include <string.h>
 
 #include "ta-internal.h"
@@ -66,6 +68,8 @@ static struct ta_thread *ta_thread_alloc(void)
 	th->serial = __atomic_add_fetch(&ta_thread_serial, 1, __ATOMIC_RELAXED);
 	/* a state reused in a fork child may have been left mid-callback */
 	th->hook_gen = 0;
+	th->rcu_gen = 0;
+	th->rcu_nest = 0;
 	th->next_seq = 0;
 	th->depth = 0;
 	pthread_mutex_lock(&ta_registry_lock);
@@ -158,6 +162,58 @@ void ta_thread_make_active(struct ta_tls *t, uint32_t gid)
 	}
 }
 
+struct ta_waiter {
+	uint64_t *gen;
+	uint64_t seen;
+};
+
+/* Thread states are never freed, so reading one after its thread exited is
+ * safe. Each thread seen odd is waited for on its own: a stream of other
+ * threads entering sections does not hold the waiter up. */
+void ta_threads_quiesce(size_t offset)
+{
+	struct ta_thread *self = ta_tls.th, *th;
+	struct ta_waiter *w;
+	size_t n = 0, i = 0;
+
+#define TA_GEN(th) ((uint64_t *)((char *)(th) + offset))
+	pthread_mutex_lock(&ta_registry_lock);
+	cds_list_for_each_entry(th, &ta_threads, node)
+		n++;
+	w = ta_inner.malloc((n ? n : 1) * sizeof(*w));
+	if (w) {
+		cds_list_for_each_entry(th, &ta_threads, node) {
+			uint64_t gen = __atomic_load_n(TA_GEN(th), __ATOMIC_SEQ_CST);
+
+			if (th != self && (gen & 1)) {
+				w[i].gen = TA_GEN(th);
+				w[i++].seen = gen;
+			}
+		}
+	}
+	pthread_mutex_unlock(&ta_registry_lock);
+	if (!w) {
+		/* No room for the list: wait until no other thread is odd. */
+		for (;;) {
+			int busy = 0;
+
+			pthread_mutex_lock(&ta_registry_lock);
+			cds_list_for_each_entry(th, &ta_threads, node)
+				busy |= th != self &&
+				        (__atomic_load_n(TA_GEN(th), __ATOMIC_SEQ_CST) & 1);
+			pthread_mutex_unlock(&ta_registry_lock);
+			if (!busy)
+				return;
+			sched_yield();
+		}
+	}
+#undef TA_GEN
+	for (n = i, i = 0; i < n; i++)
+		while (__atomic_load_n(w[i].gen, __ATOMIC_ACQUIRE) == w[i].seen)
+			sched_yield();
+	ta_inner.free(w);
+}
+
 /* ---- the nesting stack: guards and spans ------------------------------ */
 
 /* Push a frame that makes @gid active. Return the frame, or NULL (errno). */
@@ -213,22 +269,6 @@ void ta_frame_unwind(uint32_t depth)
 
 	th->depth = depth - 1;
 	ta_thread_make_active(t, prev);
-}
-
-struct ta_frame *ta_frame_at(uint32_t depth)
-{
-	struct ta_thread *th = ta_tls.th;
-
-	if (!th || depth == 0 || depth > th->depth)
-		return NULL;
-	return &th->stack[depth - 1];
-}
-
-uint32_t ta_frame_depth(void)
-{
-	struct ta_thread *th = ta_tls.th;
-
-	return th ? th->depth : 0;
 }
 
 TA_API ta_guard ta_group_enter(ta_group *g)

@@ -14,6 +14,8 @@
 #define TA_WITH_LTTNG 0
 #endif
 
+enum { TA_SPAN_BIND, TA_SPAN_UNBIND, TA_SPAN_ENTER, TA_SPAN_EXIT };
+
 #if TA_WITH_LTTNG
 #include "trackalloc-tp.h"
 
@@ -53,9 +55,32 @@ static inline void ta_trace_realloc(void *in, void *out, size_t old_size, size_t
 {
 	lttng_ust_tracepoint(trackalloc, realloc, in, out, old_size, size, src, cur);
 }
-void ta_trace_group_enter(uint32_t gid, uint32_t prev);
-void ta_trace_group_exit(uint32_t gid, uint32_t restored);
-void ta_trace_span(int what, uint64_t span_id, uint32_t gid);
+/* Group and span events: the enabled check inline, the event out of line
+ * (trace.c), inside a library-internal section. */
+void ta_trace_group_enter_emit(uint32_t gid, uint32_t prev);
+void ta_trace_group_exit_emit(uint32_t gid, uint32_t restored);
+void ta_trace_span_emit(int what, uint64_t span_id, uint32_t gid);
+static inline void ta_trace_group_enter(uint32_t gid, uint32_t prev)
+{
+	if (TA_UNLIKELY(ta_tp_state(group_enter)))
+		ta_trace_group_enter_emit(gid, prev);
+}
+static inline void ta_trace_group_exit(uint32_t gid, uint32_t restored)
+{
+	if (TA_UNLIKELY(ta_tp_state(group_exit)))
+		ta_trace_group_exit_emit(gid, restored);
+}
+/* @what is a constant at every call: one tracepoint to check */
+static inline void ta_trace_span(int what, uint64_t span_id, uint32_t gid)
+{
+	int on = what == TA_SPAN_BIND     ? ta_tp_state(span_bind)
+	         : what == TA_SPAN_UNBIND ? ta_tp_state(span_unbind)
+	         : what == TA_SPAN_ENTER  ? ta_tp_state(span_enter)
+	                                  : ta_tp_state(span_exit);
+
+	if (TA_UNLIKELY(on))
+		ta_trace_span_emit(what, span_id, gid);
+}
 void ta_trace_group_metadata(const struct ta_group *g);
 void ta_trace_init(void);
 bool ta_trace_is_ust_thread(void);
@@ -135,7 +160,6 @@ static inline void ta_trace_atfork_child(void)
 }
 #endif
 
-enum { TA_SPAN_BIND, TA_SPAN_UNBIND, TA_SPAN_ENTER, TA_SPAN_EXIT };
 
 /*
  * The alloc and free hooks, inline in the wrapper's out-of-line hook paths:

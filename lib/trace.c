@@ -107,44 +107,35 @@ bool ta_trace_is_ust_thread(void)
 /* Group and span events come from library calls, not from the allocator:
  * they run as library-internal code so LTTng-UST's own allocations (the first
  * event of a thread, say) count in root and raise nothing. */
-void ta_trace_group_enter(uint32_t gid, uint32_t prev)
+void ta_trace_group_enter_emit(uint32_t gid, uint32_t prev)
 {
-	if (!lttng_ust_tracepoint_enabled(trackalloc, group_enter))
-		return;
 	ta_nest_enter();
 	lttng_ust_do_tracepoint(trackalloc, group_enter, gid, prev);
 	ta_nest_exit();
 }
 
-void ta_trace_group_exit(uint32_t gid, uint32_t restored)
+void ta_trace_group_exit_emit(uint32_t gid, uint32_t restored)
 {
-	if (!lttng_ust_tracepoint_enabled(trackalloc, group_exit))
-		return;
 	ta_nest_enter();
 	lttng_ust_do_tracepoint(trackalloc, group_exit, gid, restored);
 	ta_nest_exit();
 }
 
-void ta_trace_span(int what, uint64_t span_id, uint32_t gid)
+void ta_trace_span_emit(int what, uint64_t span_id, uint32_t gid)
 {
-	if (!lttng_ust_tracepoint_enabled(trackalloc, span_bind) &&
-	    !lttng_ust_tracepoint_enabled(trackalloc, span_unbind) &&
-	    !lttng_ust_tracepoint_enabled(trackalloc, span_enter) &&
-	    !lttng_ust_tracepoint_enabled(trackalloc, span_exit))
-		return;
 	ta_nest_enter();
 	switch (what) {
 	case TA_SPAN_BIND:
-		lttng_ust_tracepoint(trackalloc, span_bind, span_id, gid);
+		lttng_ust_do_tracepoint(trackalloc, span_bind, span_id, gid);
 		break;
 	case TA_SPAN_UNBIND:
-		lttng_ust_tracepoint(trackalloc, span_unbind, span_id, gid);
+		lttng_ust_do_tracepoint(trackalloc, span_unbind, span_id, gid);
 		break;
 	case TA_SPAN_ENTER:
-		lttng_ust_tracepoint(trackalloc, span_enter, span_id, gid);
+		lttng_ust_do_tracepoint(trackalloc, span_enter, span_id, gid);
 		break;
 	case TA_SPAN_EXIT:
-		lttng_ust_tracepoint(trackalloc, span_exit, span_id, gid);
+		lttng_ust_do_tracepoint(trackalloc, span_exit, span_id, gid);
 		break;
 	}
 	ta_nest_exit();

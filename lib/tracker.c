@@ -11,7 +11,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <sched.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "ta-internal.h"
@@ -109,55 +109,6 @@ void ta_hook_realloc(void *in, void *out, size_t old_size, size_t old_wrapped, s
 	ta_nest_exit();
 }
 
-struct ta_waiter {
-	struct ta_thread *th;
-	uint64_t gen;
-};
-
-/* Wait until every other thread seen inside a callback has left it. Thread
- * states are never freed, so reading one after its thread exited is safe. */
-static void ta_tracker_quiesce(void)
-{
-	struct ta_thread *self = ta_tls.th, *th;
-	struct ta_waiter *w;
-	size_t n = 0, i = 0;
-
-	pthread_mutex_lock(&ta_registry_lock);
-	cds_list_for_each_entry(th, &ta_threads, node)
-		n++;
-	w = ta_inner.malloc((n ? n : 1) * sizeof(*w));
-	if (w) {
-		cds_list_for_each_entry(th, &ta_threads, node) {
-			uint64_t gen = __atomic_load_n(&th->hook_gen, __ATOMIC_SEQ_CST);
-
-			if (th != self && (gen & 1)) {
-				w[i].th = th;
-				w[i++].gen = gen;
-			}
-		}
-	}
-	pthread_mutex_unlock(&ta_registry_lock);
-	if (!w) {
-		/* No room for the list: wait on the live threads one by one. */
-		for (;;) {
-			int busy = 0;
-
-			pthread_mutex_lock(&ta_registry_lock);
-			cds_list_for_each_entry(th, &ta_threads, node)
-				busy |= th != self && (__atomic_load_n(&th->hook_gen,
-				                                       __ATOMIC_SEQ_CST) & 1);
-			pthread_mutex_unlock(&ta_registry_lock);
-			if (!busy)
-				return;
-			sched_yield();
-		}
-	}
-	for (n = i, i = 0; i < n; i++)
-		while (__atomic_load_n(&w[i].th->hook_gen, __ATOMIC_ACQUIRE) == w[i].gen)
-			sched_yield();
-	ta_inner.free(w);
-}
-
 TA_API int ta_tracker_set(const struct ta_tracker *tracker)
 {
 	struct ta_tracker *copy = NULL, *old;
@@ -172,7 +123,7 @@ TA_API int ta_tracker_set(const struct ta_tracker *tracker)
 	old = __atomic_exchange_n(&ta_tracker_cur, copy, __ATOMIC_SEQ_CST);
 	__atomic_store_n(&ta_tracker_active, copy != NULL, __ATOMIC_SEQ_CST);
 	pthread_mutex_unlock(&ta_tracker_lock);
-	ta_tracker_quiesce();
+	ta_threads_quiesce(offsetof(struct ta_thread, hook_gen));
 	ta_inner.free(old);
 	return 0;
 }

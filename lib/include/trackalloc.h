@@ -251,14 +251,13 @@ TA_API int ta_diag_read(struct ta_diag *out);
  * and entered again on one thread while already inside it.
  *
  * ta_span_enter() and ta_span_exit() take no lock and make no allocation
- * through the wrapper (the first enter of a thread registers it with liburcu,
- * once; the thread's nesting stack grows like a guard's). Binding and
- * unbinding take a lock, are safe against concurrent enters and exits, and
- * affect later enters only: a thread inside a span keeps the group it entered
- * with until it exits, even if the span is unbound or bound anew meanwhile.
- * Binding and unbinding may wait for a liburcu-bp grace period: a program
- * that uses liburcu-bp itself must not call them inside its own read-side
- * critical sections.
+ * through the wrapper (the thread's nesting stack grows like a guard's).
+ * Binding and unbinding take a lock, are safe against concurrent enters and
+ * exits, and affect later enters only: a thread inside a span keeps the group
+ * it entered with until it exits, even if the span is unbound or bound anew
+ * meanwhile. Binding and unbinding may wait for the threads that are looking
+ * a span up at that moment (inside ta_span_enter(), never longer), so they
+ * may be called anywhere, including from a tracker callback.
  */
 
 /**

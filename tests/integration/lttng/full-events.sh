@@ -6,7 +6,11 @@
 # allocation, free and realloc the program made is in the trace with its
 # thread, pointer, exact size and groups (source and current for frees);
 # per-group event sums equal the program's ta_group_stats; group_register and
-# group_tag carry the names and tags; nothing is discarded.
+# group_tag carry the names and tags; every guard the program entered and
+# exited is a group_enter (group_id: the group entered, previous_group_id:
+# the one active before) and a group_exit (group_id: the group left,
+# restored_group_id: the one active after), thread by thread in the
+# program's order; nothing is discarded.
 #
 #   full-events.sh TP_PROGRAM
 set -uo pipefail

@@ -11,21 +11,27 @@ tp-program printed (see tp-program.c for the line format).
   tacheck.py tids     TRACE PROGOUT [--min-per-call N]
   tacheck.py count    TRACE [--vpid PID] [--min N] [--max N] [--event NAME]
                       [--no-discard]
+  tacheck.py spans    TRACE SERVEROUT REPORT --span-base ID --kinds NAME,NAME...
 
-TRACE is a trace directory, or several separated by ':' (read as one).
+TRACE is a trace directory, or several separated by ':' (read as one). The
+spans mode checks a trace of examples/span-server.c against what it printed
+(SERVEROUT) and its TRACKALLOC_REPORT (REPORT).
 Every check prints what it compared and exits 1 on the first failing rule
 (after printing every failure of that rule).
 """
 import argparse
 import collections
+import json
 import os
 import re
 import subprocess
 import sys
+import types
 
 import bt2
 
 PER_CALL = ('alloc', 'alloc_aligned', 'free', 'realloc')
+SPAN_EVENTS = ('span_bind', 'span_unbind', 'span_enter', 'span_exit')
 
 
 class Fail(Exception):
@@ -161,6 +167,7 @@ class Prog:
         self.tids = {}
         self.groups = {}    # id -> [name, ntags, [(key, value)]]
         self.recs = []
+        self.guards = collections.defaultdict(list)  # tid -> [(event, gid, other gid)]
         self.stats = {}
         self.lines = collections.defaultdict(list)
         with open(path, encoding='utf-8') as f:
@@ -189,6 +196,9 @@ class Prog:
                     t, i, o, old, n, s, g = rest.split()
                     self.recs.append(('R', int(t), int(i, 0), int(o, 0), int(old), int(n),
                                       int(s), int(g)))
+                elif word in ('ENTER', 'EXIT'):
+                    t, g, o = (int(x) for x in rest.split())
+                    self.guards[t].append(('group_' + word.lower(), g, o))
                 elif word == 'STATS':
                     v = [int(x) for x in rest.split()]
                     self.stats[v[0]] = tuple(v[1:])
@@ -334,6 +344,41 @@ def check_sums(trace, prog, pid):
         fail('per-group event sums differ from the counters', bad)
 
 
+def check_guards(trace, prog, pid):
+    """Every guard the program entered and exited is in the trace, thread by
+    thread in the program's order, with the values it knew: group_enter
+    names the group entered (group_id) and the one active before
+    (previous_group_id); group_exit the group left (group_id) and the one
+    active after (restored_group_id). Nothing else emits these events."""
+    other = {'group_enter': 'previous_group_id', 'group_exit': 'restored_group_id'}
+    have = collections.defaultdict(list)
+    for e in trace.of(pid, tuple(other)):
+        have[e.vtid].append((e.name, e.f['group_id'], e.f[other[e.name]]))
+
+    def at(seq, i):
+        if i >= len(seq):
+            return 'nothing'
+        name, gid, other_gid = seq[i]
+        return '%s group_id=%d %s=%d' % (name, gid, other[name], other_gid)
+
+    bad = []
+    for tid in sorted(set(have) | set(prog.guards)):
+        got, want = have.get(tid, []), prog.guards.get(tid, [])
+        if got == want:
+            continue
+        # report the first difference of the thread's sequence
+        i = next((i for i, (x, y) in enumerate(zip(got, want)) if x != y),
+                 min(len(got), len(want)))
+        bad.append('thread %d: %d guard events in the trace, %d entered/exited by the '
+                   'program; first difference at #%d: trace %s, program %s'
+                   % (tid, len(got), len(want), i, at(got, i), at(want, i)))
+    print('guards: %d group_enter/group_exit events expected on %d threads, %d in the trace'
+          % (sum(len(v) for v in prog.guards.values()), len(prog.guards),
+             sum(len(v) for v in have.values())))
+    if bad:
+        fail('group_enter/group_exit events do not show the guards the program used', bad)
+
+
 def check_tids(trace, prog, pid):
     """Per-call events come only from threads the program made itself (not
     from LTTng-UST's listener threads nor the library's own threads)."""
@@ -361,6 +406,7 @@ def mode_full(a):
     check_metadata(trace, prog, pid)
     check_records(trace, prog, pid)
     check_sums(trace, prog, pid)
+    check_guards(trace, prog, pid)
     if a.tids:
         check_tids(trace, prog, pid)
 
@@ -546,6 +592,273 @@ def mode_count(a):
         fail('%d events, expected at most %d' % (len(evs), a.max))
 
 
+# ---- spans: examples/span-server.c ---------------------------------------------------
+
+
+class ServerOut:
+    """What span-server printed: how many requests, stages and workers, one
+    row of counters per request kind (ta_group_stats after the workers are
+    joined, before the main thread frees the put store), and how many stages
+    found another group active."""
+
+    def __init__(self, path):
+        self.requests = self.stages = None
+        self.rows = {}  # group name -> (allocs, frees, bytes, live)
+        with open(path, encoding='utf-8') as f:
+            for line in f:
+                m = re.match(r'span-server: (\d+) requests, (\d+) stages on (\d+) worker '
+                             r'threads', line)
+                if m:
+                    self.requests, self.per_request, self.workers = map(int, m.groups())
+                    continue
+                m = re.match(r'(\S+) +(\d+) +(\d+) +(\d+) +(\d+)$', line)
+                if m:
+                    self.rows[m.group(1)] = tuple(map(int, m.groups()[1:]))
+                    continue
+                m = re.match(r"(\d+) stages entered their request's span; (\d+) found "
+                             r'another group active', line)
+                if m:
+                    self.stages, self.misplaced = map(int, m.groups())
+        if self.requests is None or self.stages is None or not self.rows:
+            fail('%s: span-server did not print its summary' % path)
+
+
+def read_report(path):
+    """TRACKALLOC_REPORT: the pid, and every group (name, tags, counters at
+    exit) by id."""
+    with open(path, encoding='utf-8') as f:
+        rep = json.load(f)
+    return rep['pid'], {g['id']: g for g in rep['groups']}
+
+
+def replay_spans(trace, pid):
+    """Replay the nesting stack of every thread from the trace, in time order,
+    and the span table from span_bind/span_unbind. A thread starts in root
+    with an empty stack (the session records before the program starts), so
+    the group active on a thread at any event is the innermost frame's, or
+    root. Checks, rule by rule:
+      bind:   a span_bind binds an unbound span; a span_unbind names the
+              group the span is bound to; every span is unbound at the end
+              (span-server unbinds each request's span after its reply);
+      enter:  span_enter names a bound span and the group it is bound to;
+      lifo:   every span_exit closes the innermost frame of its thread, which
+              is that span's; it names the group the thread returns to; no
+              thread ends the trace inside a span;
+      guards: group_enter's previous_group_id is the group active before, its
+              group_id the group active after; group_exit closes the innermost
+              frame, a guard of its group_id, and restored_group_id is the
+              group active after;
+      charge: every alloc, alloc_aligned and realloc charges the group active
+              on its thread (inside a span: the innermost frame's group; a
+              guard nested in a span wins), and every free names it as
+              current_group_id.
+    Returns the group of each span's first bind, the threads that entered
+    each span (in order) and the number of allocations made inside a span,
+    by group."""
+    bound = {}                                 # span id -> group, while bound
+    first_bind = {}                            # span id -> group of its first bind
+    stacks = collections.defaultdict(list)     # vtid -> [(span id or None, group)]
+    entered = collections.defaultdict(list)    # span id -> [vtid of each enter]
+    in_span = collections.Counter()            # group -> allocations made inside a span
+    bad = collections.defaultdict(list)        # rule -> details
+    checked = collections.Counter()
+
+    def active(st):
+        return st[-1][1] if st else 0
+
+    for e in trace.of(pid):
+        f, st = e.f, stacks[e.vtid]
+        cur = active(st)
+        if e.name in SPAN_EVENTS:
+            sid, gid = f['span_id'], f['group_id']
+        if e.name == 'span_bind':
+            if sid in bound:
+                bad['bind'].append('%s: the span is already bound to group %d'
+                                   % (e, bound[sid]))
+            bound[sid] = gid
+            first_bind.setdefault(sid, gid)
+        elif e.name == 'span_unbind':
+            if bound.get(sid) != gid:
+                bad['bind'].append('%s: the span is bound to %s' % (e, bound.get(sid)))
+            bound.pop(sid, None)
+        elif e.name == 'span_enter':
+            checked['span_enter'] += 1
+            if bound.get(sid) != gid:
+                bad['enter'].append('%s: the span is bound to %s' % (e, bound.get(sid)))
+            st.append((sid, gid))
+            entered[sid].append(e.vtid)
+        elif e.name == 'span_exit':
+            checked['span_exit'] += 1
+            if not st or st[-1][0] != sid:
+                bad['lifo'].append('%s: the innermost frame of thread %d is %s'
+                                   % (e, e.vtid, 'span %#x' % st[-1][0] if st and st[-1][0]
+                                      else 'a guard' if st else 'none'))
+                # carry on from the span's frame, if the thread has one
+                frames = [i for i, fr in enumerate(st) if fr[0] == sid]
+                if frames:
+                    del st[frames[-1]:]
+                continue
+            st.pop()
+            if gid != active(st):
+                bad['lifo'].append('%s: the thread returns to group %d' % (e, active(st)))
+        elif e.name == 'group_enter':
+            checked['group_enter'] += 1
+            if f['previous_group_id'] != cur:
+                bad['guards'].append('%s: group %d was active' % (e, cur))
+            st.append((None, f['group_id']))
+        elif e.name == 'group_exit':
+            checked['group_exit'] += 1
+            if not st or st[-1] != (None, f['group_id']):
+                bad['guards'].append('%s: the innermost frame of thread %d is %s'
+                                     % (e, e.vtid, st[-1] if st else 'none'))
+                frames = [i for i, fr in enumerate(st) if fr == (None, f['group_id'])]
+                if frames:
+                    del st[frames[-1]:]
+            else:
+                st.pop()
+            if f['restored_group_id'] != active(st):
+                bad['guards'].append('%s: group %d is active after it' % (e, active(st)))
+        elif e.name in ('alloc', 'alloc_aligned', 'realloc'):
+            checked['allocations'] += 1
+            if f['group_id'] != cur:
+                bad['charge'].append('%s: group %d is active on the thread%s'
+                                     % (e, cur, ' (in span %#x)' % st[-1][0]
+                                        if st and st[-1][0] else ''))
+            elif any(fr[0] for fr in st):
+                in_span[cur] += 1
+        elif e.name == 'free':
+            checked['free'] += 1
+            if f['current_group_id'] != cur:
+                bad['charge'].append('%s: group %d is active on the thread' % (e, cur))
+    for vtid, st in sorted(stacks.items()):
+        if st:
+            bad['lifo'].append('thread %d ends the trace inside %s' % (vtid, st))
+    if bound:
+        bad['bind'].append('%d spans are still bound at the end: %s'
+                           % (len(bound), ['%#x' % s for s in sorted(bound)][:10]))
+    print('replayed %d threads: %s; %d allocations inside spans, by group %s'
+          % (len(stacks), dict(checked), sum(in_span.values()), dict(in_span)))
+    for rule, what in (('bind', 'span_bind/span_unbind do not bind and unbind spans once'),
+                       ('enter', 'span_enter does not name the group its span is bound to'),
+                       ('lifo', 'span_enter/span_exit are not matched LIFO on each thread'),
+                       ('guards', 'group_enter/group_exit do not follow the nesting'),
+                       ('charge', 'allocations and frees do not name the group active on '
+                                  'their thread')):
+        if bad[rule]:
+            fail(what, bad[rule])
+    return first_bind, entered, in_span
+
+
+def mode_spans(a):
+    out = ServerOut(a.serverout)
+    pid, groups = read_report(a.report)
+    trace = Trace(a.trace.split(':'))
+    mine = trace.of(pid)
+    print('pid %d: %d trackalloc events %s (all processes: %d)'
+          % (pid, len(mine), dict(collections.Counter(e.name for e in mine)),
+             len(trace.events)))
+    check_no_discard(trace, pid)
+    if out.misplaced:
+        fail('span-server says %d stages found another group active' % out.misplaced)
+
+    # Groups: every group of the process is described as TRACKALLOC_REPORT
+    # names it, and the kinds span-server prints are among them.
+    described = types.SimpleNamespace(groups={
+        gid: [g['name'], len(g['tags']), list(g['tags'].items())]
+        for gid, g in groups.items() if gid != 0})
+    check_metadata(trace, described, pid, what='span-server')
+    ids = {g['name']: gid for gid, g in groups.items()}
+    missing = [k for k in a.kinds + list(out.rows) if k not in ids]
+    if missing or sorted(out.rows) != sorted(a.kinds):
+        fail('span-server printed groups %s, its request kinds are %s, the process has %s'
+             % (sorted(out.rows), a.kinds, sorted(ids)))
+    kind_ids = [ids[k] for k in a.kinds]
+
+    first_bind, entered, in_span = replay_spans(trace, pid)
+
+    # Spans, as span-server.c makes them: request seq (0 .. requests-1) has
+    # span id base|seq, bound to kind seq % kinds; it is entered once on the
+    # main thread (to allocate the request) and once per stage, each stage
+    # on another worker thread; every stage's span_enter counts in "stages".
+    bad = []
+    want = {a.span_base | seq: kind_ids[seq % len(kind_ids)] for seq in range(out.requests)}
+    for sid in sorted(set(want) | set(first_bind)):
+        if sid not in first_bind:
+            bad.append('span %#x (request %d) is never bound' % (sid, sid - a.span_base))
+        elif sid not in want:
+            bad.append('span %#x is bound (to group %d) but span-server makes no such span'
+                       % (sid, first_bind[sid]))
+        elif first_bind[sid] != want[sid]:
+            bad.append('span %#x (request %d) is bound to group %d, span-server binds it to '
+                       '%d (%s)' % (sid, sid - a.span_base, first_bind[sid], want[sid],
+                                    a.kinds[(sid - a.span_base) % len(a.kinds)]))
+    workers = set()
+    for sid in sorted(want):
+        threads = entered.get(sid, [])
+        stages = [t for t in threads if t != pid]
+        workers.update(stages)
+        if (len(threads) - len(stages) != 1 or len(stages) != out.per_request or
+                len(set(stages)) != len(stages)):
+            bad.append('span %#x entered on threads %s: expected once on the main thread '
+                       '%d, then on %d different worker threads'
+                       % (sid, threads, pid, out.per_request))
+    stage_enters = sum(1 for sid in entered for t in entered[sid] if t != pid)
+    print('spans: %d bound, %d entered; %d stage enters on %d worker threads; span-server '
+          'printed %d requests, %d stages, %d workers'
+          % (len(first_bind), len(entered), stage_enters, len(workers), out.requests,
+             out.stages, out.workers))
+    if stage_enters != out.stages or len(workers) != out.workers:
+        bad.append('the trace has %d stage enters on %d worker threads, span-server printed '
+                   '%d stages on %d workers'
+                   % (stage_enters, len(workers), out.stages, out.workers))
+    for k, gid in zip(a.kinds, kind_ids):
+        if not in_span[gid]:
+            bad.append('no allocation inside a span of %s (group %d)' % (k, gid))
+    if bad:
+        fail('the spans in the trace are not the ones span-server made', bad)
+
+    # Counters. The events of the whole trace add up to the counters at exit
+    # (TRACKALLOC_REPORT). span-server prints its table after joining the
+    # workers, then frees the put store on the main thread: those frees are
+    # the last ones, after the last span event, and are taken out of the
+    # trace's figures before comparing with the printed table.
+    s = sums(trace, pid)
+    last_span = max((e.ts for e in trace.of(pid, SPAN_EVENTS)), default=0)
+    after = collections.defaultdict(lambda: [0, 0])
+    for e in trace.of(pid, ('free', 'realloc')):
+        src = e.f['group_id'] if e.name == 'free' else e.f['source_group_id']
+        if e.ts <= last_span or src not in kind_ids:
+            continue
+        if e.vtid != pid or e.name != 'free' or e.f['current_group_id'] != 0:
+            bad.append('%s: after the last span event, span-server only frees its store, '
+                       'in root on the main thread' % e)
+        after[src][0] += e.f['size']
+        after[src][1] += 1
+    for gid, g in sorted(groups.items()):
+        if gid == 0:
+            continue
+        got = tuple(s.get(gid, [0, 0, 0, 0]))
+        exp = (g['allocated_bytes'], g['allocated_objects'], g['freed_bytes'],
+               g['freed_objects'])
+        print('group %d %s: trace alloc %d B/%d, freed %d B/%d; at exit %d B/%d, %d B/%d'
+              % ((gid, g['name']) + got + exp))
+        if got != exp:
+            bad.append('group %d %s: trace %s != counters at exit %s'
+                       % (gid, g['name'], got, exp))
+    for k, gid in zip(a.kinds, kind_ids):
+        ab, ao, fb, fo = s.get(gid, [0, 0, 0, 0])
+        fb, fo = fb - after[gid][0], fo - after[gid][1]
+        got = (ao, fo, ab, ab - fb)
+        print('%s: printed allocs %d, frees %d, bytes %d, live %d; trace (without the %d '
+              'frees after the last span) %d, %d, %d, %d'
+              % ((k,) + out.rows[k] + (after[gid][1],) + got))
+        if got != out.rows[k]:
+            bad.append('%s: span-server printed allocs/frees/bytes/live %s, the trace says %s'
+                       % (k, out.rows[k], got))
+    if bad:
+        fail('the allocations in the trace do not add up to what span-server counted', bad)
+
+
 def main():
     ap = argparse.ArgumentParser()
     sub = ap.add_subparsers(dest='mode', required=True)
@@ -589,6 +902,15 @@ def main():
     p.add_argument('--max', type=int)
     p.add_argument('--no-discard', action='store_true')
     p.set_defaults(fn=mode_count)
+    p = sub.add_parser('spans')
+    p.add_argument('trace')
+    p.add_argument('serverout')
+    p.add_argument('report')
+    p.add_argument('--span-base', type=lambda x: int(x, 0), required=True,
+                   help='span id of request 0 (request seq has span-base | seq)')
+    p.add_argument('--kinds', type=lambda x: x.split(','), required=True,
+                   help='group names of the request kinds, kind seq %% N first')
+    p.set_defaults(fn=mode_spans)
     a = ap.parse_args()
     try:
         a.fn(a)

@@ -10,6 +10,8 @@
  *   ALLOC <tid> <gid> <ptr> <size> <align>        align 0: alloc, else alloc_aligned
  *   FREE <tid> <ptr> <size> <source gid> <current gid>
  *   REALLOC <tid> <in> <out> <old size> <size> <source gid> <gid>
+ *   ENTER <tid> <gid> <previous gid>      a guard entered: the group entered, the one before
+ *   EXIT <tid> <gid> <restored gid>       a guard exited: the group left, the one after
  *   STATS <gid> <alloc bytes> <alloc objs> <freed bytes> <freed objs> <wrapped live>
  *
  * Expected groups come from the program's own bookkeeping (its own stack of
@@ -47,7 +49,7 @@ extern char **environ;
 
 /* ---- expectations --------------------------------------------------------- */
 
-enum { R_ALLOC, R_FREE, R_REALLOC };
+enum { R_ALLOC, R_FREE, R_REALLOC, R_ENTER, R_EXIT };
 
 struct rec {
 	int kind;
@@ -102,19 +104,30 @@ static uint32_t my_gid(void)
 	return my_depth ? my_stack[my_depth - 1] : 0;
 }
 
+/* Guards are recorded too (ENTER, EXIT), with the groups of the program's
+ * own stack: the trace's group_enter must name the group entered and the one
+ * active before, group_exit the group left and the one active after. */
 static ta_guard enter(ta_group *g)
 {
-	my_stack[my_depth++] = ta_group_id(g);
+	struct rec r = { .kind = R_ENTER, .tid = gettid(), .gid = ta_group_id(g),
+	                 .src = my_gid() };
+
+	add_rec(&r);
+	my_stack[my_depth++] = r.gid;
 	return ta_group_enter(g);
 }
 
 static void leave(ta_guard *guard)
 {
+	struct rec r = { .kind = R_EXIT, .tid = gettid(), .gid = my_gid() };
+
 	if (ta_guard_exit(guard) != 0) {
 		fprintf(stderr, "tp-program: ta_guard_exit failed\n");
 		exit(2);
 	}
 	my_depth--;
+	r.src = my_gid();
+	add_rec(&r);
 }
 
 /* Block bookkeeping: which group each live block of ours belongs to. */
@@ -285,6 +298,12 @@ static void print_all(void)
 		case R_REALLOC:
 			printf("REALLOC %d %#" PRIxPTR " %#" PRIxPTR " %zu %zu %u %u\n", r->tid,
 			       r->in, r->ptr, r->old, r->size, r->src, r->gid);
+			break;
+		case R_ENTER:
+			printf("ENTER %d %u %u\n", r->tid, r->gid, r->src);
+			break;
+		case R_EXIT:
+			printf("EXIT %d %u %u\n", r->tid, r->gid, r->src);
 			break;
 		}
 	}
