@@ -36,7 +36,7 @@ static inline int ta_hooks_realloc(void)
 	return __atomic_load_n(&ta_tracker_active, __ATOMIC_RELAXED) | ta_tp_state(realloc);
 }
 
-/* The per-call events, inline in the hooks (tracker.c) */
+/* The per-call events, inline in the alloc and free hooks (below) */
 static inline void ta_trace_alloc(void *ptr, size_t size, size_t wrapped, size_t align,
                                   uint32_t gid)
 {
