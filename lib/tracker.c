@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Hooks: the tracker callbacks and the per-call tracepoints. The wrapper
- * comes here only when a tracker is installed or a trackalloc event is
- * enabled. Hooks run as a library-internal section (ta_nest_enter): what a
- * callback or LTTng-UST allocates there counts in root and raises no hook.
+ * takes them only when a tracker is installed or a trackalloc event is
+ * enabled; the alloc and free hooks are inline in trace-internal.h and call
+ * here for the tracker's part, the realloc hook is here. Hooks run as a
+ * library-internal section (ta_nest_enter): what a callback or LTTng-UST
+ * allocates there counts in root and raises no hook.
  *
  * Replacing the tracker waits until no other thread is still inside a
  * callback of the old one: each thread's hook_gen is odd while it runs a
