@@ -34,12 +34,11 @@
  * library-internal section, so that the entries and what liburcu allocates
  * for the table through this library's own malloc count in root and raise no
  * hook (the buckets themselves are mapped memory, not heap). The table is
- * resized by the writer itself, not
- * by liburcu's lazy resize worker (for large tables liburcu splits the work
- * over short-lived threads it joins before returning). An unbound entry
- * is retired, and retired entries are freed in batches after a grace period,
- * so that a program unbinding one span per request does not wait for a grace
- * period each time.
+ * resized by the writer itself, not by liburcu's lazy resize worker (for
+ * large tables liburcu splits the work over short-lived threads it joins
+ * before returning). An unbound entry is retired, and retired entries are
+ * freed in batches after a grace period, so that a program unbinding one span
+ * per request does not wait for a grace period each time.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -183,11 +182,16 @@ static int ta_rcu_fences;
  * rare, and on threads that may have no state here. */
 static uint64_t ta_rcu_anon;
 
+/* Only the owner writes its generation; writers read it. */
+static inline void ta_rcu_gen_bump(struct ta_thread *th, int order)
+{
+	__atomic_store_n(&th->rcu_gen, __atomic_load_n(&th->rcu_gen, __ATOMIC_RELAXED) + 1, order);
+}
+
 static inline void ta_rcu_read_lock(struct ta_thread *th)
 {
 	if (th->rcu_nest++ == 0) {
-		__atomic_store_n(&th->rcu_gen, __atomic_load_n(&th->rcu_gen, __ATOMIC_RELAXED) + 1,
-		                 __ATOMIC_RELAXED);
+		ta_rcu_gen_bump(th, __ATOMIC_RELAXED);
 		if (TA_UNLIKELY(ta_rcu_fences))
 			__atomic_thread_fence(__ATOMIC_SEQ_CST);
 		else /* the writer's membarrier stands for the fence */
@@ -198,8 +202,7 @@ static inline void ta_rcu_read_lock(struct ta_thread *th)
 static inline void ta_rcu_read_unlock(struct ta_thread *th)
 {
 	if (--th->rcu_nest == 0)
-		__atomic_store_n(&th->rcu_gen, __atomic_load_n(&th->rcu_gen, __ATOMIC_RELAXED) + 1,
-		                 __ATOMIC_RELEASE);
+		ta_rcu_gen_bump(th, __ATOMIC_RELEASE);
 }
 
 static long ta_membarrier(int cmd)
@@ -417,13 +420,14 @@ TA_API int ta_span_bind(uint64_t span_id, ta_group *g)
 static int ta_span_unbind_locked(uint64_t span_id)
 {
 	struct cds_lfht *ht = ta_spans_ht;
-	struct ta_thread *th = ta_rcu_reader();
 	unsigned long hash = ta_span_hash(span_id);
+	struct ta_thread *th;
 	struct ta_span *e;
 	int ret;
 
 	if (!ht)
 		return -ENOENT;
+	th = ta_rcu_reader();
 	if (!th)
 		return -ENOMEM;
 	ta_rcu_read_lock(th);

@@ -160,7 +160,6 @@ static inline void ta_trace_atfork_child(void)
 }
 #endif
 
-
 /*
  * The alloc and free hooks, inline in the wrapper's out-of-line hook paths:
  * with only tracing on, a hook is the muting check, a library-internal
