@@ -440,6 +440,57 @@ START_TEST(reenter_same_span)
 }
 END_TEST
 
+/* Enter and exit SPAN(1..n), each expected in want[i % 4] (NULL: unbound).
+ * Returns how many enters saw another binding than expected. */
+static int spans_check(int n, ta_group *const want[4])
+{
+	int bad = 0, i;
+
+	for (i = 1; i <= n; i++) {
+		ta_group *w = want[i % 4];
+		int r = ta_span_enter(SPAN(i));
+
+		bad += r != (w ? 0 : -ENOENT);
+		bad += ta_group_current() != (w ? w : root());
+		bad += ta_span_exit(SPAN(i)) != r;
+	}
+	return bad;
+}
+
+/*
+ * Many bound spans: lookups that miss the per-thread cache go through the
+ * directory in front of the table, which grows and shrinks with the bound
+ * ids and whose sets several ids share. Every enter sees its own id's
+ * binding, never another id's, never one that was undone.
+ */
+START_TEST(many_spans_each_own_binding)
+{
+	enum { N = 20000 };
+	ta_group *g[4] = { group_new("many-0"), group_new("many-1"), group_new("many-2"),
+		           group_new("many-3") };
+	ta_group *odd_unbound[4] = { g[0], NULL, g[2], NULL };
+	ta_group *rebound[4] = { g[0], g[2], g[2], g[0] };
+	ta_group *none[4] = { NULL, NULL, NULL, NULL };
+	int bad[5] = { 0 }, i;
+
+	for (i = 1; i <= N; i++)
+		bad[0] += ta_span_bind(SPAN(i), g[i % 4]) != 0;
+	bad[1] = spans_check(N, g);
+	for (i = 1; i <= N; i += 2)
+		bad[0] += ta_span_unbind(SPAN(i)) != 0;
+	bad[2] = spans_check(N, odd_unbound);
+	/* bound again, to another group than before */
+	for (i = 1; i <= N; i += 2)
+		bad[0] += ta_span_bind(SPAN(i), g[(i + 1) % 4]) != 0;
+	bad[3] = spans_check(N, rebound);
+	for (i = 1; i <= N; i++)
+		bad[0] += ta_span_unbind(SPAN(i)) != 0;
+	bad[4] = spans_check(N, none);
+	for (i = 0; i < 5; i++)
+		ck_assert_int_eq(bad[i], 0);
+}
+END_TEST
+
 START_TEST(rebind_while_inside)
 {
 	ta_group *a = group_new("rb-a"), *b = group_new("rb-b");
@@ -980,6 +1031,10 @@ END_TEST
 #define ST_GROUPS 4
 #define ST_IDS 24
 #define ST_WORKERS 4
+/* ids the resizer binds and unbinds in bulk: the span directory grows and
+ * shrinks, and its sets change hands, while the workers enter */
+#define ST_BULK_FIRST 1000u
+#define ST_BULK 3000u
 #define ST_RING 32
 
 struct stress {
@@ -990,7 +1045,7 @@ struct stress {
 struct stress_worker {
 	struct stress *st;
 	unsigned seed;
-	int binder;
+	int binder, resizer;
 	/* what this thread charged to each group, and freed from it */
 	uint64_t alloc_bytes[ST_GROUPS], alloc_objs[ST_GROUPS];
 	uint64_t freed_bytes[ST_GROUPS], freed_objs[ST_GROUPS];
@@ -1091,6 +1146,26 @@ static void *stress_run(void *arg)
 		unsigned op = st_rand(&w->seed) % 16;
 		int g1, g2, b1, b2;
 
+		if (w->resizer) {
+			unsigned k;
+
+			for (k = ST_BULK_FIRST; k < ST_BULK_FIRST + ST_BULK; k++) {
+				int r = ta_span_bind(st_span(k), st->group[k % ST_GROUPS]);
+
+				if (r != 0)
+					st_error(w, "bulk bind", r);
+			}
+			for (k = ST_BULK_FIRST; k < ST_BULK_FIRST + ST_BULK; k++) {
+				int r = ta_span_unbind(st_span(k));
+
+				if (r != 0)
+					st_error(w, "bulk unbind", r);
+			}
+			w->rounds++;
+			continue;
+		}
+		if (op >= 12 && !w->binder) /* the inner span is one of the bulk ids */
+			k2 = ST_BULK_FIRST + st_rand(&w->seed) % ST_BULK;
 		if (w->binder || op == 0) {
 			/* bind and unbind, racing with every enter */
 			int r = ta_span_bind(st_span(k1), st->group[k1 % ST_GROUPS]);
@@ -1130,9 +1205,9 @@ static void *stress_run(void *arg)
 START_TEST(stress_bounded)
 {
 	struct stress st;
-	struct stress_worker w[ST_WORKERS + 1];
+	struct stress_worker w[ST_WORKERS + 2];
 	struct ta_stats before[ST_GROUPS], after[ST_GROUPS];
-	pthread_t th[ST_WORKERS + 1];
+	pthread_t th[ST_WORKERS + 2];
 	unsigned long errors = 0, rounds = 0;
 	int i, j, gi;
 
@@ -1144,20 +1219,21 @@ START_TEST(stress_bounded)
 	}
 	for (i = 0; i < ST_IDS; i += 2)
 		ck_assert_int_eq(ta_span_bind(st_span((unsigned)i), st.group[i % ST_GROUPS]), 0);
-	for (i = 0; i <= ST_WORKERS; i++) {
+	for (i = 0; i <= ST_WORKERS + 1; i++) {
 		w[i].st = &st;
 		w[i].seed = 7919u * (unsigned)(i + 1);
 		w[i].binder = i == ST_WORKERS;
+		w[i].resizer = i == ST_WORKERS + 1;
 		ck_assert_int_eq(pthread_create(&th[i], NULL, stress_run, &w[i]), 0);
 	}
 	usleep(1000 * 1000);
 	__atomic_store_n(&st.stop, 1, __ATOMIC_RELAXED);
-	for (i = 0; i <= ST_WORKERS; i++)
+	for (i = 0; i <= ST_WORKERS + 1; i++)
 		pthread_join(th[i], NULL);
 
 	/* free what the threads still hold, from this thread and outside
 	 * any span: still credited to the groups that allocated them */
-	for (i = 0; i <= ST_WORKERS; i++) {
+	for (i = 0; i <= ST_WORKERS + 1; i++) {
 		for (j = 0; j < ST_RING; j++) {
 			if (!w[i].ring[j])
 				continue;
@@ -1171,7 +1247,7 @@ START_TEST(stress_bounded)
 	for (gi = 0; gi < ST_GROUPS; gi++)
 		after[gi] = stats_of(st.group[gi]);
 
-	for (i = 0; i <= ST_WORKERS; i++) {
+	for (i = 0; i <= ST_WORKERS + 1; i++) {
 		ck_assert_msg(w[i].errors == 0, "thread %d: %lu errors, first: %s", i,
 		              w[i].errors, w[i].first_error);
 		errors += w[i].errors;
@@ -1182,7 +1258,7 @@ START_TEST(stress_bounded)
 	for (gi = 0; gi < ST_GROUPS; gi++) {
 		uint64_t ab = 0, ao = 0, fb = 0, fo = 0;
 
-		for (i = 0; i <= ST_WORKERS; i++) {
+		for (i = 0; i <= ST_WORKERS + 1; i++) {
 			ab += w[i].alloc_bytes[gi];
 			ao += w[i].alloc_objs[gi];
 			fb += w[i].freed_bytes[gi];
@@ -1214,6 +1290,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, exit_under_guard_changes_nothing);
 	tcase_add_test(tc, exit_not_entered_changes_nothing);
 	tcase_add_test(tc, reenter_same_span);
+	tcase_add_test(tc, many_spans_each_own_binding);
 	tcase_add_test(tc, rebind_while_inside);
 	tcase_add_test(tc, one_span_many_threads);
 	tcase_add_test(tc, exit_on_other_thread);
