@@ -212,6 +212,41 @@ static inline void ta_nest_exit(void)
 	}
 }
 
+/*
+ * A quiet section: the light library-internal section of the per-call events
+ * when no tracker is set, for code that only calls into LTTng-UST. It leaves
+ * the active group as it is and clears the fast-path slot, so that what
+ * LTTng-UST allocates in it takes the slow path, which charges root while
+ * the thread is nested (ta_tls_charge_*). Code that may read the active group
+ * or run the program's callbacks uses ta_nest_enter instead.
+ */
+static inline struct ta_slot *ta_quiet_enter(struct ta_tls *t)
+{
+	struct ta_slot *fast = t->fast;
+
+	t->nesting++;
+	t->fast = NULL;
+	return fast;
+}
+
+static inline void ta_quiet_exit(struct ta_tls *t, struct ta_slot *fast)
+{
+	t->fast = fast;
+	t->nesting--;
+}
+
+/* What this thread's allocations are charged to: root inside a
+ * library-internal section (of either kind), else the active group. */
+static inline uint32_t ta_tls_charge_gid(const struct ta_tls *t)
+{
+	return t->nesting ? 0 : t->gid;
+}
+
+static inline struct ta_slot *ta_tls_charge_slot(const struct ta_tls *t)
+{
+	return t->nesting ? t->root_slot : t->slot;
+}
+
 /* Counters of a dead thread, or of the slow path when a thread has no slot. */
 void ta_totals_add(uint32_t gid, const struct ta_slot *delta);
 void ta_count_alloc_slow(uint32_t gid, size_t size, size_t wrapped);

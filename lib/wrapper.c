@@ -40,14 +40,14 @@ static TA_INLINE struct ta_tls *ta_tls_ready(void)
 
 static TA_INLINE void ta_count_alloc(struct ta_tls *t, size_t n, size_t usable)
 {
-	struct ta_slot *s = t->slot;
+	struct ta_slot *s = ta_tls_charge_slot(t);
 
 	if (TA_LIKELY(s)) {
 		TA_BUMP(&s->allocated_bytes, n);
 		TA_BUMP(&s->allocated_objects, 1);
 		TA_BUMP(&s->held, usable + TA_TRAILER);
 	} else {
-		ta_count_alloc_slow(t->gid, n, usable);
+		ta_count_alloc_slow(ta_tls_charge_gid(t), n, usable);
 	}
 }
 
@@ -77,7 +77,7 @@ static void *__attribute__((noinline)) ta_seal_slow_hooks(void *p, size_t n, siz
 static void *__attribute__((noinline)) ta_seal_slow(void *p, size_t n, size_t align)
 {
 	struct ta_tls *t = ta_tls_ready();
-	uint32_t gid = t->gid;
+	uint32_t gid = ta_tls_charge_gid(t);
 	size_t usable = ta_stamp(p, n, gid);
 
 	ta_count_alloc(t, n, usable);
@@ -437,7 +437,7 @@ TA_EXPORT void *realloc(void *p, size_t n)
 	}
 	t = ta_tls_ready();
 	ta_count_free(t, b.gid, b.size, b.usable);
-	usable = ta_stamp(q, n, t->gid);
+	usable = ta_stamp(q, n, ta_tls_charge_gid(t));
 	ta_count_alloc(t, n, usable);
 	if (TA_UNLIKELY(ta_hooks_realloc()))
 		ta_hook_realloc(p, q, b.size, b.usable, n, usable, b.gid, t->gid);
