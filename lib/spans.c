@@ -238,6 +238,22 @@ static inline struct ta_span *ta_span_lookup(struct cds_lfht *ht, unsigned long 
 	return node ? caa_container_of(node, struct ta_span, node) : NULL;
 }
 
+/* Is @id (of hash @hash) bound? Then its group id is in *@gid. The
+ * directory first, the table when the directory does not hold it. Inside a
+ * read-side section. */
+static inline bool ta_span_find(struct cds_lfht *ht, unsigned long hash, uint64_t id,
+                                uint32_t *gid)
+{
+	struct ta_span *e;
+
+	if (ta_span_dir_find(hash, id, gid))
+		return true;
+	e = ta_span_lookup(ht, hash, id);
+	if (e)
+		*gid = e->gid;
+	return e != NULL;
+}
+
 /* ---- the read side ------------------------------------------------------ */
 
 /* Readers fence on entry (no membarrier; under ThreadSanitizer, which does
@@ -627,7 +643,6 @@ static struct ta_span_cached *ta_span_resolve(struct ta_span_cached *c, unsigned
                                               uint64_t span_id, uint64_t stamp)
 {
 	struct cds_lfht *ht = __atomic_load_n(&ta_spans_ht, __ATOMIC_ACQUIRE);
-	struct ta_span *e;
 	struct ta_thread *th;
 	bool bound = false;
 
@@ -640,15 +655,7 @@ static struct ta_span_cached *ta_span_resolve(struct ta_span_cached *c, unsigned
 			return c;
 		}
 		ta_rcu_read_lock(th);
-		if (ta_span_dir_find(hash, span_id, &c->gid)) {
-			bound = true;
-		} else {
-			e = ta_span_lookup(ht, hash, span_id);
-			if (e) {
-				c->gid = e->gid;
-				bound = true;
-			}
-		}
+		bound = ta_span_find(ht, hash, span_id, &c->gid);
 		TA_TSAN_RELEASE(&ta_spans_grace);
 		ta_rcu_read_unlock(th);
 	}

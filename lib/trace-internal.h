@@ -164,13 +164,13 @@ static inline void ta_trace_atfork_child(void)
  * The alloc and free hooks, inline in the wrapper's out-of-line hook paths:
  * with only tracing on, a hook is the muting check, a quiet section (what
  * LTTng-UST allocates in it counts in root and raises nothing) and the
- * tracepoint. With a tracker set, the tracker's callbacks (out of line in
- * tracker.c) and the tracepoint run in a full library-internal section, which
- * also makes root the active group.
+ * tracepoint. With a tracker set, the hook is out of line (tracker.c): the
+ * tracker's callback and the tracepoint in a full library-internal section,
+ * which also makes root the active group.
  */
 bool ta_hooks_classify(struct ta_tls *t);
-void ta_tracker_alloc(void *ptr, size_t size, size_t wrapped, uint32_t gid);
-void ta_tracker_free(void *ptr, size_t size, size_t wrapped, uint32_t src, uint32_t cur);
+void ta_tracker_hook_alloc(void *ptr, size_t size, size_t wrapped, size_t align, uint32_t gid);
+void ta_tracker_hook_free(void *ptr, size_t size, size_t wrapped, uint32_t src, uint32_t cur);
 
 /* True when this thread's allocations must raise no hook. */
 static inline bool ta_hooks_muted(struct ta_tls *t)
@@ -190,13 +190,8 @@ static inline void ta_hook_alloc(void *ptr, size_t size, size_t wrapped, size_t 
 
 	if (ta_hooks_muted(t))
 		return;
-	if (TA_UNLIKELY(__atomic_load_n(&ta_tracker_active, __ATOMIC_RELAXED))) {
-		ta_nest_enter();
-		ta_tracker_alloc(ptr, size, wrapped, gid);
-		ta_trace_alloc(ptr, size, wrapped, align, gid);
-		ta_nest_exit();
-		return;
-	}
+	if (TA_UNLIKELY(__atomic_load_n(&ta_tracker_active, __ATOMIC_RELAXED)))
+		return ta_tracker_hook_alloc(ptr, size, wrapped, align, gid);
 	fast = ta_quiet_enter(t);
 	ta_trace_alloc(ptr, size, wrapped, align, gid);
 	ta_quiet_exit(t, fast);
@@ -210,13 +205,8 @@ static inline void ta_hook_free(void *ptr, size_t size, size_t wrapped, uint32_t
 
 	if (ta_hooks_muted(t))
 		return;
-	if (TA_UNLIKELY(__atomic_load_n(&ta_tracker_active, __ATOMIC_RELAXED))) {
-		ta_nest_enter();
-		ta_tracker_free(ptr, size, wrapped, src, cur);
-		ta_trace_free(ptr, size, src, cur);
-		ta_nest_exit();
-		return;
-	}
+	if (TA_UNLIKELY(__atomic_load_n(&ta_tracker_active, __ATOMIC_RELAXED)))
+		return ta_tracker_hook_free(ptr, size, wrapped, src, cur);
 	fast = ta_quiet_enter(t);
 	ta_trace_free(ptr, size, src, cur);
 	ta_quiet_exit(t, fast);

@@ -2,10 +2,10 @@
 /*
  * Hooks: the tracker callbacks and the per-call tracepoints. The wrapper
  * takes them only when a tracker is installed or a trackalloc event is
- * enabled; the alloc and free hooks are inline in trace-internal.h and call
- * here for the tracker's part, the realloc hook is here. Hooks run as a
- * library-internal section (ta_nest_enter): what a callback or LTTng-UST
- * allocates there counts in root and raises no hook.
+ * enabled; the alloc and free hooks are inline in trace-internal.h and come
+ * here while a tracker is set, the realloc hook is here. Hooks that run a
+ * callback do it in a library-internal section (ta_nest_enter): what a
+ * callback or LTTng-UST allocates there counts in root and raises no hook.
  *
  * Replacing the tracker waits until no other thread is still inside a
  * callback of the old one: each thread's hook_gen is odd while it runs a
@@ -57,31 +57,39 @@ static void ta_tracker_end(struct ta_thread *th)
 }
 
 /*
- * The tracker's side of the alloc and free hooks (the hooks themselves are
- * inline in trace-internal.h).
+ * The alloc and free hooks while a tracker is set (without one, they stay
+ * inline in trace-internal.h): the callback, then the event.
  */
-void ta_tracker_alloc(void *ptr, size_t size, size_t wrapped, uint32_t gid)
+void ta_tracker_hook_alloc(void *ptr, size_t size, size_t wrapped, size_t align, uint32_t gid)
 {
 	struct ta_thread *th = ta_tls.th;
-	struct ta_tracker *tr = ta_tracker_begin(th);
+	struct ta_tracker *tr;
 
+	ta_nest_enter();
+	tr = ta_tracker_begin(th);
 	if (tr) {
 		if (tr->allocated)
 			tr->allocated(tr->ctx, ptr, size, wrapped, gid);
 		ta_tracker_end(th);
 	}
+	ta_trace_alloc(ptr, size, wrapped, align, gid);
+	ta_nest_exit();
 }
 
-void ta_tracker_free(void *ptr, size_t size, size_t wrapped, uint32_t src, uint32_t cur)
+void ta_tracker_hook_free(void *ptr, size_t size, size_t wrapped, uint32_t src, uint32_t cur)
 {
 	struct ta_thread *th = ta_tls.th;
-	struct ta_tracker *tr = ta_tracker_begin(th);
+	struct ta_tracker *tr;
 
+	ta_nest_enter();
+	tr = ta_tracker_begin(th);
 	if (tr) {
 		if (tr->freed)
 			tr->freed(tr->ctx, ptr, size, wrapped, src, cur);
 		ta_tracker_end(th);
 	}
+	ta_trace_free(ptr, size, src, cur);
+	ta_nest_exit();
 }
 
 void ta_hook_realloc(void *in, void *out, size_t old_size, size_t old_wrapped, size_t size,
