@@ -13,12 +13,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/single_threaded.h>
 #include <unistd.h>
 
 #include "ta-internal.h"
 #include "trace-internal.h"
 
-struct ta_config ta_config = { .lttng = 1, .sample_ms = 100, .report = NULL };
+struct ta_config ta_config = { .lttng = TA_LTTNG_AUTO, .sample_ms = 100, .report = NULL };
 
 static void ta_warn(const char *fmt, ...)
 {
@@ -56,6 +57,34 @@ int ta_parse_uint(const char *s, unsigned long min, unsigned long max, unsigned 
 	return 0;
 }
 
+/*
+ * Whether LD_PRELOAD names this library: an entry (separated by spaces or
+ * colons, as ld.so reads them) whose file name starts with
+ * "libtrackalloc.so".
+ */
+static bool ta_preloaded(const char *list)
+{
+	static const char name[] = "libtrackalloc.so";
+	const char *p = list, *start, *base;
+
+	if (!p)
+		return false;
+	while (*p) {
+		while (*p == ' ' || *p == ':')
+			p++;
+		start = base = p;
+		while (*p && *p != ' ' && *p != ':') {
+			if (*p == '/')
+				base = p + 1;
+			p++;
+		}
+		if (p > start && (size_t)(p - base) >= sizeof(name) - 1 &&
+		    memcmp(base, name, sizeof(name) - 1) == 0)
+			return true;
+	}
+	return false;
+}
+
 static void ta_config_init(void)
 {
 	const char *s;
@@ -63,11 +92,18 @@ static void ta_config_init(void)
 
 	s = getenv("TRACKALLOC_LTTNG");
 	if (s) {
-		if (strcmp(s, "0") == 0 || strcmp(s, "1") == 0)
-			ta_config.lttng = s[0] == '1';
+		if (strcmp(s, "0") == 0)
+			ta_config.lttng = TA_LTTNG_OFF;
+		else if (strcmp(s, "1") == 0)
+			ta_config.lttng = TA_LTTNG_ON;
+		else if (strcmp(s, "auto") == 0)
+			ta_config.lttng = TA_LTTNG_AUTO;
 		else
-			ta_warn("trackalloc: ignoring TRACKALLOC_LTTNG='%.64s': expected 0 or 1\n", s);
+			ta_warn("trackalloc: ignoring TRACKALLOC_LTTNG='%.64s': expected 0, 1 or "
+			        "auto\n",
+			        s);
 	}
+	ta_config.preloaded = ta_preloaded(getenv("LD_PRELOAD"));
 	s = getenv("TRACKALLOC_SAMPLE_MS");
 	if (s) {
 		if (ta_parse_uint(s, 1, TA_SAMPLE_MS_MAX, &v) == 0)
@@ -268,26 +304,43 @@ static void ta_report_at_exit(void)
 
 /* ---- fork --------------------------------------------------------------- */
 
-/* Each handler runs as library code: what it (or liburcu, or LTTng-UST
- * through it) allocates or frees counts in root and raises no hook. */
+/*
+ * Each handler runs as library code: what it (or liburcu, or LTTng-UST
+ * through it) allocates or frees counts in root and raises no hook.
+ *
+ * The library's locks are held across a fork only while other threads
+ * exist: then one of them may hold a lock, which the child could never
+ * take. A single-threaded process takes none, as glibc does for its own:
+ * the only holder could be the forking thread itself, interrupted by the
+ * signal handler that forks (POSIX allows fork there), and waiting for
+ * itself would never end. Its interrupted section then resumes in both
+ * processes as it would have without the fork.
+ */
+static bool ta_fork_locked;
+
 static void ta_atfork_prepare(void)
 {
 	ta_nest_enter();
 	ta_trace_atfork_prepare();
-	ta_spans_atfork_prepare();
-	ta_tracker_atfork_prepare();
-	ta_groups_atfork_prepare();
-	ta_threads_atfork_prepare();
+	ta_fork_locked = !__libc_single_threaded;
+	if (ta_fork_locked) {
+		ta_spans_atfork_prepare();
+		ta_tracker_atfork_prepare();
+		ta_groups_atfork_prepare();
+		ta_threads_atfork_prepare();
+	}
 	ta_nest_exit();
 }
 
 static void ta_atfork_parent(void)
 {
 	ta_nest_enter();
-	ta_threads_atfork_parent();
-	ta_groups_atfork_parent();
-	ta_tracker_atfork_parent();
-	ta_spans_atfork_parent();
+	if (ta_fork_locked) {
+		ta_threads_atfork_parent();
+		ta_groups_atfork_parent();
+		ta_tracker_atfork_parent();
+		ta_spans_atfork_parent();
+	}
 	ta_trace_atfork_parent();
 	ta_nest_exit();
 }
@@ -295,10 +348,12 @@ static void ta_atfork_parent(void)
 static void ta_atfork_child(void)
 {
 	ta_nest_enter();
-	ta_threads_atfork_child();
-	ta_groups_atfork_child();
-	ta_spans_atfork_child();
-	ta_tracker_atfork_child();
+	ta_threads_atfork_child(ta_fork_locked);
+	if (ta_fork_locked) {
+		ta_groups_atfork_child();
+		ta_tracker_atfork_child();
+	}
+	ta_spans_atfork_child(ta_fork_locked);
 	ta_trace_atfork_child();
 	ta_nest_exit();
 }
@@ -318,6 +373,5 @@ __attribute__((constructor(101))) static void ta_init(void)
 		atexit(ta_report_at_exit);
 	}
 	ta_nest_exit();
-	if (ta_config.lttng)
-		ta_trace_init();
+	ta_trace_setup();
 }

@@ -127,12 +127,12 @@ static void ta_secrets_init(void)
 void ta_inner_init(void)
 {
 	struct ta_inner resolved;
-	int expected = 0;
+	int expected = TA_INNER_UNRESOLVED;
 
-	if (__atomic_load_n(&ta_inner_state, __ATOMIC_ACQUIRE) == 2)
+	if (__atomic_load_n(&ta_inner_state, __ATOMIC_ACQUIRE) >= TA_INNER_READY)
 		return;
-	if (!__atomic_compare_exchange_n(&ta_inner_state, &expected, 1, false, __ATOMIC_ACQ_REL,
-	                                 __ATOMIC_ACQUIRE)) {
+	if (!__atomic_compare_exchange_n(&ta_inner_state, &expected, TA_INNER_RESOLVING, false,
+	                                 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
 		/* Another thread (or this one, re-entered through dlsym) is
 		 * resolving: callers fall back to the arena until it is done. */
 		return;
@@ -158,5 +158,21 @@ void ta_inner_init(void)
 	ta_inner = resolved;
 	ta_secrets_init();
 	ta_glibc_layout = ta_glibc_layout_verified();
-	__atomic_store_n(&ta_inner_state, 2, __ATOMIC_RELEASE);
+	__atomic_store_n(&ta_inner_state, TA_INNER_READY, __ATOMIC_RELEASE);
+}
+
+void ta_inner_attach_arm(void)
+{
+	int expected = TA_INNER_READY;
+
+	__atomic_compare_exchange_n(&ta_inner_state, &expected, TA_INNER_ATTACH, false,
+	                            __ATOMIC_ACQ_REL, __ATOMIC_RELAXED);
+}
+
+bool ta_inner_attach_take(void)
+{
+	int expected = TA_INNER_ATTACH;
+
+	return __atomic_compare_exchange_n(&ta_inner_state, &expected, TA_INNER_READY, false,
+	                                   __ATOMIC_ACQ_REL, __ATOMIC_RELAXED);
 }

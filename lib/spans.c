@@ -754,10 +754,11 @@ void ta_spans_atfork_parent(void)
 	pthread_mutex_unlock(&ta_spans_lock);
 }
 
-void ta_spans_atfork_child(void)
+void ta_spans_atfork_child(bool locked)
 {
 	if (ta_spans_ht && !ta_rcu_fences &&
 	    ta_membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED) != 0)
 		ta_rcu_fences = 1;
-	pthread_mutex_unlock(&ta_spans_lock);
+	if (locked)
+		pthread_mutex_unlock(&ta_spans_lock);
 }

@@ -52,12 +52,28 @@ struct ta_inner {
 };
 
 extern struct ta_inner ta_inner;
-/* 0: not resolved, 1: resolving, 2: ready */
+
+/*
+ * The allocator's gate: malloc's fast path reads it, and anything but
+ * TA_INNER_READY sends the call to the cold path. An attach request arms
+ * it (TA_INNER_ATTACH) from a signal handler, so the next malloc on any
+ * thread acts on the request at no cost to the fast path.
+ */
+enum ta_inner_state {
+	TA_INNER_UNRESOLVED, /* the inner allocator is not looked up yet */
+	TA_INNER_RESOLVING,  /* dlsym is running: the start-up arena serves */
+	TA_INNER_READY,
+	TA_INNER_ATTACH,     /* ready, and an attach request is pending */
+};
 extern int ta_inner_state;
 /* Non-zero when block sizes can be read from glibc's chunk header. */
 extern int ta_glibc_layout;
 
 void ta_inner_init(void);
+/* Arm the gate for an attach request (async-signal-safe). */
+void ta_inner_attach_arm(void);
+/* Disarm it: true when this caller took the pending request. */
+bool ta_inner_attach_take(void);
 void *ta_boot_alloc(size_t size, size_t align);
 size_t ta_boot_size(const void *p);
 
@@ -323,8 +339,11 @@ static inline uint32_t ta_frame_depth(void)
 
 #define TA_SAMPLE_MS_MAX 3600000u
 
+enum ta_lttng_mode { TA_LTTNG_OFF, TA_LTTNG_ON, TA_LTTNG_AUTO };
+
 struct ta_config {
-	int lttng;           /* TRACKALLOC_LTTNG */
+	int lttng;           /* TRACKALLOC_LTTNG: enum ta_lttng_mode */
+	bool preloaded;      /* the library came in through LD_PRELOAD */
 	unsigned sample_ms;  /* TRACKALLOC_SAMPLE_MS */
 	const char *report;  /* TRACKALLOC_REPORT */
 };
@@ -338,10 +357,10 @@ int ta_report_to_fd(int fd);
 
 void ta_threads_atfork_prepare(void);
 void ta_threads_atfork_parent(void);
-void ta_threads_atfork_child(void);
+void ta_threads_atfork_child(bool locked);
 void ta_spans_atfork_prepare(void);
 void ta_spans_atfork_parent(void);
-void ta_spans_atfork_child(void);
+void ta_spans_atfork_child(bool locked);
 void ta_tracker_atfork_prepare(void);
 void ta_tracker_atfork_parent(void);
 void ta_tracker_atfork_child(void);

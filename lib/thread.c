@@ -329,11 +329,13 @@ void ta_threads_atfork_parent(void)
 /* In the child only the forking thread survives: the others' counts are
  * folded (their live blocks are in the child's memory too) and their states
  * kept for reuse. */
-void ta_threads_atfork_child(void)
+void ta_threads_atfork_child(bool locked)
 {
 	struct ta_thread *th, *tmp;
 	struct ta_thread *self = ta_tls.th;
 
+	if (!locked)
+		return; /* single-threaded: no other thread to fold */
 	pthread_mutex_unlock(&ta_registry_lock);
 	cds_list_for_each_entry_safe(th, tmp, &ta_threads, node) {
 		if (th == self)

@@ -82,7 +82,11 @@ static inline void ta_trace_span(int what, uint64_t span_id, uint32_t gid)
 		ta_trace_span_emit(what, span_id, gid);
 }
 void ta_trace_group_metadata(const struct ta_group *g);
-void ta_trace_init(void);
+/* Load LTTng-UST now, or defer it (TRACKALLOC_LTTNG, trace.c). */
+void ta_trace_setup(void);
+/* An attach request reached the allocator's cold path (wrapper.c). */
+void ta_trace_attach(void);
+bool ta_trace_loaded(void);
 bool ta_trace_is_ust_thread(void);
 extern int ta_ust_starting;
 static inline bool ta_trace_ust_starting(void)
@@ -138,7 +142,10 @@ static inline void ta_trace_group_metadata(const struct ta_group *g)
 {
 	(void)g;
 }
-static inline void ta_trace_init(void)
+static inline void ta_trace_setup(void)
+{
+}
+static inline void ta_trace_attach(void)
 {
 }
 static inline bool ta_trace_is_ust_thread(void)

@@ -1,8 +1,23 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * LTTng-UST emission (tracepoint dynamic linkage: the probes live in
- * libtrackalloc-lttng.so, which ta_trace_init dlopens unless
- * TRACKALLOC_LTTNG=0).
+ * libtrackalloc-lttng.so, which ta_trace_load dlopens).
+ *
+ * When LTTng-UST is loaded. TRACKALLOC_LTTNG=1 loads it at start, 0 never;
+ * auto (the default) loads it at start unless the library came in through
+ * LD_PRELOAD: a preloaded process that nobody records carries no LTTng-UST
+ * thread, descriptor or mapping. Such a process loads it later on an attach
+ * request (TA_ATTACH_SIGNAL, sent with sigqueue and TA_ATTACH_COOKIE): the
+ * handler only arms the inner allocator's gate (ta_inner_attach_arm), the
+ * next malloc on any thread sees it on its cold path and starts a
+ * short-lived thread that loads the provider, outside the handler and
+ * outside whatever lock the allocating thread holds.
+ *
+ * Deferred registration. The tracepoint definitions below come with
+ * LTTng-UST's constructors, which would dlopen liblttng-ust-tracepoint.so at
+ * start. ta_trace_setup (from the library's first constructor, before
+ * those run) makes them no-ops when loading is deferred, and ta_trace_load
+ * runs them by hand when the provider is loaded.
  *
  * Late sessions. LTTng-UST 2.13 has no "session started" hook, so a watcher
  * thread polls every TA_WATCH_MS: when a session that records group_register
@@ -20,9 +35,11 @@
 #include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <unistd.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -36,7 +53,6 @@
 #define TA_WATCH_MS 50
 
 static void *ta_provider;          /* dlopen handle of the probes */
-static int ta_provider_loaded;
 static int ta_watcher_running, ta_sampler_running;
 
 /* LTTng-UST's fork hooks (lttng/ust-fork.h), called unless the program
@@ -77,7 +93,32 @@ static int ta_task_list(pid_t *tids, int max)
 	return n;
 }
 
-/* Remember the threads in the current task list that were not in @before. */
+/*
+ * LTTng-UST 2.13 names its threads after the process with "-ust" appended
+ * (truncated to 15 characters). A loaded-late provider starts them while
+ * the program's own threads run, so a new thread must also carry that name.
+ */
+static bool ta_task_is_ust(pid_t tid)
+{
+	char path[64], name[32];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/comm", (int)tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return true; /* gone or unreadable: the window alone decides */
+	n = read(fd, name, sizeof(name) - 1);
+	close(fd);
+	if (n <= 0)
+		return true;
+	while (n > 0 && name[n - 1] == '\n')
+		n--;
+	return n >= 4 && memcmp(name + n - 4, "-ust", 4) == 0;
+}
+
+/* Remember the LTTng-UST threads in the current task list that were not in
+ * @before. */
 static void ta_ust_tids_record(const pid_t *before, int nbefore)
 {
 	pid_t after[256];
@@ -86,7 +127,7 @@ static void ta_ust_tids_record(const pid_t *before, int nbefore)
 	for (i = 0; i < nafter && ta_ust_ntids < TA_UST_TIDS_MAX; i++) {
 		for (j = 0; j < nbefore && before[j] != after[i]; j++)
 			;
-		if (j == nbefore)
+		if (j == nbefore && ta_task_is_ust(after[i]))
 			ta_ust_tids[ta_ust_ntids++] = after[i];
 	}
 }
@@ -165,7 +206,7 @@ static int ta_statedump_group(ta_group *g, void *arg)
 
 TA_API int ta_statedump(void)
 {
-	if (!__atomic_load_n(&ta_provider_loaded, __ATOMIC_ACQUIRE))
+	if (!ta_trace_loaded())
 		return -ENOSYS;
 	ta_group_foreach(ta_statedump_group, NULL);
 	return 0;
@@ -265,13 +306,37 @@ static void ta_internal_thread_start(void)
 	ta_nest_enter();
 }
 
+/*
+ * The watcher and the sampler emit the process's metadata and counter
+ * samples, whose procname context is the emitting thread's name: they take
+ * the process's own name (its main thread's), so that a trace labels the
+ * process as the program, never as a library thread.
+ */
+static void ta_internal_thread_name_as_process(void)
+{
+	char name[32];
+	ssize_t n;
+	int fd = open("/proc/self/comm", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	n = read(fd, name, sizeof(name) - 1);
+	close(fd);
+	if (n <= 0)
+		return;
+	while (n > 0 && name[n - 1] == '\n')
+		n--;
+	name[n < 16 ? n : 15] = '\0';
+	(void)pthread_setname_np(pthread_self(), name);
+}
+
 /* Runs while group_stats is enabled, then clears ta_sampler_running and
  * ends: no sampling thread exists while the event is disabled. */
 static void *ta_sampler_main(void *arg)
 {
 	(void)arg;
 	ta_internal_thread_start();
-	(void)pthread_setname_np(pthread_self(), "ta-sampler");
+	ta_internal_thread_name_as_process();
 	while (lttng_ust_tracepoint_enabled(trackalloc, group_stats) &&
 	       !__atomic_load_n(&ta_trace_stopping, __ATOMIC_ACQUIRE)) {
 		if (ta_tp_recording(&lttng_ust_tracepoint_trackalloc___group_stats))
@@ -283,18 +348,23 @@ static void *ta_sampler_main(void *arg)
 	return NULL;
 }
 
-static pthread_t ta_thread_detached(void *(*fn)(void *), int *running)
+/* Start @fn on a detached thread; *@running (when given) is 1 while it
+ * runs. Returns 0 or pthread_create's error. */
+static int ta_thread_detached(void *(*fn)(void *), int *running)
 {
 	pthread_attr_t attr;
 	pthread_t tid;
+	int err;
 
-	__atomic_store_n(running, 1, __ATOMIC_RELEASE);
+	if (running)
+		__atomic_store_n(running, 1, __ATOMIC_RELEASE);
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	if (pthread_create(&tid, &attr, fn, NULL) != 0)
+	err = pthread_create(&tid, &attr, fn, NULL);
+	if (err && running)
 		__atomic_store_n(running, 0, __ATOMIC_RELEASE);
 	pthread_attr_destroy(&attr);
-	return tid;
+	return err;
 }
 
 #define TA_SESSIONS_MAX 32
@@ -323,7 +393,7 @@ static void *ta_watcher_main(void *arg)
 
 	(void)arg;
 	ta_internal_thread_start();
-	(void)pthread_setname_np(pthread_self(), "ta-watcher");
+	ta_internal_thread_name_as_process();
 	while (!__atomic_load_n(&ta_trace_stopping, __ATOMIC_ACQUIRE)) {
 		int n = ta_tp_sessions(&lttng_ust_tracepoint_trackalloc___group_register, now,
 		                       TA_SESSIONS_MAX);
@@ -352,21 +422,15 @@ static void ta_watcher_start(void)
 /*
  * At exit: stop the watcher and the sampler (they must not emit while
  * LTTng-UST tears down), then a last sample so that counters-mode traces end
- * on the final values.
- *
- * Why a destructor here: an atexit handler registered from a library
- * constructor runs after _dl_fini (it was registered first), when nothing is
- * registered any more. This file holds the tracepoint definitions, whose own
- * destructor unregisters them; destructors of one file run in reverse order
- * of definition, so this one, defined after them, runs first. The provider
- * was initialised inside our constructor, so it is finalised after us and
- * its probes are still there.
+ * on the final values. Runs once: from an atexit handler when the provider
+ * was loaded late, else from the destructor below.
  */
-static void __attribute__((destructor)) ta_trace_at_exit(void)
+static void ta_trace_finish(void)
 {
+	static int finished;
 	int i;
 
-	if (!__atomic_load_n(&ta_provider_loaded, __ATOMIC_ACQUIRE))
+	if (!ta_trace_loaded() || __atomic_exchange_n(&finished, 1, __ATOMIC_ACQ_REL))
 		return;
 	pthread_mutex_lock(&ta_sleep_lock);
 	__atomic_store_n(&ta_trace_stopping, 1, __ATOMIC_RELEASE);
@@ -388,6 +452,37 @@ static void __attribute__((destructor)) ta_trace_at_exit(void)
 		ta_group_foreach(ta_sample_group, NULL);
 }
 
+/*
+ * Why a destructor here: an atexit handler registered from a library
+ * constructor runs after _dl_fini (it was registered first), when nothing is
+ * registered any more. This file holds the tracepoint definitions, whose own
+ * destructor unregisters them; destructors of one file run in reverse order
+ * of definition, so this one, defined after them, runs first. A provider
+ * loaded inside our constructor is finalised after us, so its probes are
+ * still there. A provider loaded later is finalised before us: for it,
+ * ta_trace_load registers ta_trace_finish with atexit, which runs before
+ * any destructor.
+ */
+static void __attribute__((destructor)) ta_trace_at_exit(void)
+{
+	ta_trace_finish();
+}
+
+/* ---- loading the provider ---------------------------------------------- */
+
+enum ta_load {
+	TA_LOAD_NONE,    /* not loaded; an attach request may load it */
+	TA_LOAD_RUNNING, /* a load is under way (or was cut by a fork) */
+	TA_LOAD_DONE,    /* the provider is loaded */
+	TA_LOAD_FAILED,  /* it could not be loaded: no later attempt */
+};
+static int ta_load_state = TA_LOAD_NONE;
+
+bool ta_trace_loaded(void)
+{
+	return __atomic_load_n(&ta_load_state, __ATOMIC_ACQUIRE) == TA_LOAD_DONE;
+}
+
 /* The probes sit next to libtrackalloc.so (installed, or in the build tree). */
 static void *ta_provider_open(void)
 {
@@ -395,7 +490,7 @@ static void *ta_provider_open(void)
 	Dl_info info;
 	void *h;
 
-	if (dladdr((void *)ta_trace_init, &info) && info.dli_fname) {
+	if (dladdr((void *)ta_trace_setup, &info) && info.dli_fname) {
 		const char *slash = strrchr(info.dli_fname, '/');
 
 		if (slash && (size_t)(slash - info.dli_fname) + sizeof(TA_LTTNG_PROVIDER) + 1 <
@@ -410,12 +505,26 @@ static void *ta_provider_open(void)
 	return dlopen(TA_LTTNG_PROVIDER, RTLD_NOW | RTLD_GLOBAL);
 }
 
-void ta_trace_init(void)
+/*
+ * Load LTTng-UST: register the tracepoints, dlopen the provider (which
+ * loads liblttng-ust.so and starts its threads), start the watcher. Called
+ * with ta_load_state TA_LOAD_RUNNING. @at_start: from the library's first
+ * constructor, before the tracepoints' own constructors, which then
+ * register them as usual; otherwise those ran as no-ops (ta_trace_setup)
+ * and are run again here.
+ */
+static void ta_trace_load(bool at_start)
 {
 	pid_t before[256];
 	int nbefore;
 
 	ta_nest_enter();
+	if (!at_start) {
+		lttng_ust_tracepoint_registered = 0;
+		lttng_ust_tracepoint_ptrs_registered = 0;
+		lttng_ust__tracepoints__init();
+		lttng_ust__tracepoints__ptrs_init();
+	}
 	__atomic_store_n(&ta_ust_starting, 1, __ATOMIC_SEQ_CST);
 	nbefore = ta_task_list(before, 256);
 	ta_provider = ta_provider_open();
@@ -430,22 +539,120 @@ void ta_trace_init(void)
 			*(void **)&ta_ust_after_fork_parent = dlsym(ust, "lttng_ust_after_fork_parent");
 			*(void **)&ta_ust_after_fork_child = dlsym(ust, "lttng_ust_after_fork_child");
 		}
-		__atomic_store_n(&ta_provider_loaded, 1, __ATOMIC_RELEASE);
+		__atomic_store_n(&ta_load_state, TA_LOAD_DONE, __ATOMIC_RELEASE);
+		if (!at_start)
+			atexit(ta_trace_finish);
 		ta_watcher_start();
+	} else {
+		__atomic_store_n(&ta_load_state, TA_LOAD_FAILED, __ATOMIC_RELEASE);
 	}
 	ta_nest_exit();
 }
 
+/* ---- attach requests ------------------------------------------------------ */
+
+/*
+ * The handler does nothing but arm the allocator's gate (an atomic store),
+ * for a request that carries the cookie. Anything else sent with this
+ * signal is not ours: the signal then does what it would have done without
+ * the library (terminate, as any real-time signal by default).
+ */
+static void ta_attach_handler(int sig, siginfo_t *si, void *uc)
+{
+	struct sigaction dfl;
+
+	(void)uc;
+	if (si && si->si_code == SI_QUEUE && si->si_value.sival_int == TA_ATTACH_COOKIE) {
+		ta_inner_attach_arm();
+		return;
+	}
+	memset(&dfl, 0, sizeof(dfl));
+	dfl.sa_handler = SIG_DFL;
+	sigaction(sig, &dfl, NULL);
+	raise(sig); /* delivered when this handler returns */
+}
+
+/* Installed only where the program left the signal at its default. */
+static void ta_attach_handler_install(void)
+{
+	struct sigaction old, sa;
+
+	if (sigaction(TA_ATTACH_SIGNAL, NULL, &old) != 0 ||
+	    (old.sa_flags & SA_SIGINFO) || old.sa_handler != SIG_DFL)
+		return;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = ta_attach_handler;
+	sa.sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK;
+	sigemptyset(&sa.sa_mask);
+	sigaction(TA_ATTACH_SIGNAL, &sa, NULL);
+}
+
+static void *ta_attach_main(void *arg)
+{
+	(void)arg;
+	ta_internal_thread_start();
+	(void)pthread_setname_np(pthread_self(), "ta-attach");
+	ta_trace_load(false);
+	return NULL;
+}
+
+/*
+ * The allocator's cold path saw an armed gate. Start the loader thread, at
+ * most once: loading in the allocating thread itself could deadlock on
+ * whatever it holds (the loader's lock inside a dlopen, say). A thread
+ * inside the library's own code leaves the request for the next one.
+ */
+void ta_trace_attach(void)
+{
+	int expected = TA_LOAD_NONE;
+
+	if (__atomic_load_n(&ta_load_state, __ATOMIC_ACQUIRE) != TA_LOAD_NONE)
+		return;
+	if (ta_tls.nesting) {
+		ta_inner_attach_arm();
+		return;
+	}
+	if (!__atomic_compare_exchange_n(&ta_load_state, &expected, TA_LOAD_RUNNING, false,
+	                                 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		return;
+	ta_nest_enter(); /* what thread creation allocates counts in root */
+	if (ta_thread_detached(ta_attach_main, NULL) != 0)
+		__atomic_store_n(&ta_load_state, TA_LOAD_NONE, __ATOMIC_RELEASE);
+	ta_nest_exit();
+}
+
+/* From the library's first constructor, after the configuration is read. */
+void ta_trace_setup(void)
+{
+	bool now = ta_config.lttng == TA_LTTNG_ON ||
+	           (ta_config.lttng == TA_LTTNG_AUTO && !ta_config.preloaded);
+
+	if (now) {
+		__atomic_store_n(&ta_load_state, TA_LOAD_RUNNING, __ATOMIC_RELEASE);
+		ta_trace_load(true);
+		return;
+	}
+	/* the tracepoints' constructors and destructors become no-ops */
+	lttng_ust_tracepoint_dlopen_ptr = &lttng_ust_tracepoint_dlopen;
+	lttng_ust_tracepoint_registered = 1;
+	lttng_ust_tracepoint_ptrs_registered = 1;
+	if (ta_config.lttng == TA_LTTNG_AUTO)
+		ta_attach_handler_install();
+}
+
+/*
+ * Fork. Nothing is locked across the fork here: a fork from a signal
+ * handler that interrupted this very code must not wait for itself. The
+ * child, where only the forking thread runs, gets fresh sleep primitives.
+ */
 void ta_trace_atfork_prepare(void)
 {
-	pthread_mutex_lock(&ta_sleep_lock);
 	if (ta_ust_before_fork && ta_ust_after_fork_parent && ta_ust_after_fork_child)
 		ta_ust_before_fork(&ta_fork_sigset);
 }
 
 void ta_trace_atfork_parent(void)
 {
-	pthread_mutex_unlock(&ta_sleep_lock);
 	if (ta_ust_before_fork && ta_ust_after_fork_parent && ta_ust_after_fork_child)
 		ta_ust_after_fork_parent(&ta_fork_sigset);
 }
@@ -455,7 +662,7 @@ void ta_trace_atfork_parent(void)
 void ta_trace_atfork_child(void)
 {
 	ta_nest_enter();
-	pthread_mutex_unlock(&ta_sleep_lock);
+	pthread_mutex_init(&ta_sleep_lock, NULL);
 	pthread_cond_init(&ta_sleep_cond, NULL); /* the parent's waiters are not here */
 	ta_sampler_running = 0;
 	ta_watcher_running = 0;
@@ -468,7 +675,7 @@ void ta_trace_atfork_child(void)
 		ta_ust_tids_record(&self, 1);
 		__atomic_store_n(&ta_ust_starting, 0, __ATOMIC_RELEASE);
 	}
-	if (__atomic_load_n(&ta_provider_loaded, __ATOMIC_ACQUIRE))
+	if (ta_trace_loaded())
 		ta_watcher_start();
 	ta_nest_exit();
 }

@@ -118,12 +118,22 @@ static TA_INLINE void *ta_seal(void *p, size_t n, size_t align)
 	return p;
 }
 
+/* The gate is not TA_INNER_READY: resolve the inner allocator, or act on a
+ * pending attach request. True when the inner allocator can be used. */
+static bool __attribute__((noinline, cold)) ta_ready_slow(void)
+{
+	if (ta_inner_attach_take())
+		ta_trace_attach();
+	else
+		ta_inner_init();
+	return __atomic_load_n(&ta_inner_state, __ATOMIC_ACQUIRE) >= TA_INNER_READY;
+}
+
 static TA_INLINE bool ta_ready(void)
 {
-	if (TA_LIKELY(__atomic_load_n(&ta_inner_state, __ATOMIC_ACQUIRE) == 2))
+	if (TA_LIKELY(__atomic_load_n(&ta_inner_state, __ATOMIC_ACQUIRE) == TA_INNER_READY))
 		return true;
-	ta_inner_init();
-	return __atomic_load_n(&ta_inner_state, __ATOMIC_ACQUIRE) == 2;
+	return ta_ready_slow();
 }
 
 /* Request size for the inner allocator; SIZE_MAX when n + trailer overflows,
@@ -160,7 +170,7 @@ TA_EXPORT void *malloc(size_t n)
 	void *p;
 
 	/* unready, or a size the trailer would overflow: the cold path */
-	if (TA_UNLIKELY(__atomic_load_n(&ta_inner_state, __ATOMIC_ACQUIRE) != 2 ||
+	if (TA_UNLIKELY(__atomic_load_n(&ta_inner_state, __ATOMIC_ACQUIRE) != TA_INNER_READY ||
 	                n > SIZE_MAX - 2 * TA_TRAILER))
 		return ta_malloc_unready(n);
 	p = ta_inner.malloc(n + TA_TRAILER);

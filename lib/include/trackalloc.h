@@ -353,6 +353,26 @@ TA_API int ta_tracker_set(const struct ta_tracker *tracker);
 /* LTTng                                                                   */
 /* ---------------------------------------------------------------------- */
 
+/*
+ * When LTTng-UST is loaded (TRACKALLOC_LTTNG): "1" at start; "0" never;
+ * "auto" (the default) at start unless libtrackalloc came in through
+ * LD_PRELOAD, so that a preloaded process nobody records carries no
+ * LTTng-UST thread, descriptor or mapping.
+ *
+ * Attach request. A preloaded process in auto mode loads LTTng-UST when it
+ * receives TA_ATTACH_SIGNAL sent with sigqueue(3) and the value
+ * TA_ATTACH_COOKIE (sival_int): the handler only arms a flag, and the
+ * process's next malloc starts a short-lived thread that loads the provider,
+ * after which LTTng sessions see the process and get every group's name
+ * and tags. `trackalloc attach PID` sends it and waits for the load. The
+ * handler is installed only when the program left that signal at its
+ * default disposition (see /proc/PID/status, SigCgt); the same signal
+ * without the cookie does what it would do without the library (terminate).
+ * Expand these macros where <signal.h> is included.
+ */
+#define TA_ATTACH_SIGNAL (SIGRTMAX - 5)
+#define TA_ATTACH_COOKIE 0x74616174 /* "taat" */
+
 /**
  * ta_statedump - emit every group's group_register and group_tag events
  * into the active LTTng sessions now.

@@ -51,8 +51,14 @@ lt_check counters "$(lt_pid_trace "$(lt_trace_dir "$S")" "$pid")" "$LT_TMP/b.out
 	--min-samples 8 --period-ms 20 --metadata yes || failed=1
 
 echo "== C. the sampling thread exists only while group_stats is enabled"
-samplers() { # PID: how many threads called ta-sampler
-	cat /proc/"$1"/task/*/comm 2>/dev/null | grep -c '^ta-sampler$'
+# The watcher and the sampler take the process's name (so that traces label
+# the process as the program): threads of that name beyond tp-program late's
+# own two (main, late_bg) and the watcher are samplers.
+samplers() { # PID: how many sampling threads
+	local name n
+	name=$(cat /proc/"$1"/comm 2>/dev/null)
+	n=$(grep -cxF -- "$name" /proc/"$1"/task/*/comm 2>/dev/null | awk -F: '{s += $NF} END {print s + 0}')
+	echo $((n - 3))
 }
 wait_samplers() { # PID WANT: up to 2 s
 	local i
@@ -83,7 +89,7 @@ wait_samplers "$cpid" 0
 n2=$(samplers "$cpid")
 touch "$ctl/exit"
 wait "$ppid" || lt_fail "tp-program late failed"
-echo "ta-sampler threads: $n0 before any session, $n1 while group_stats is recorded," \
+echo "sampling threads: $n0 before any session, $n1 while group_stats is recorded," \
 	"$n2 after the session is destroyed"
 foreign=$(lt_foreign_sessions trackalloc:)
 if [ -n "$foreign" ]; then

@@ -27,7 +27,9 @@ run() { # NAME [VAR=VALUE...]
 run plain
 lt_full_session S --subbuf-size=4M
 lt_start "$S"
-run traced LD_PRELOAD="$lib" TRACKALLOC_REPORT="$LT_TMP/report.json"
+# TRACKALLOC_LTTNG=1, as trackalloc record sets it: a preloaded process
+# loads LTTng-UST only when a recording asks for it
+run traced LD_PRELOAD="$lib" TRACKALLOC_LTTNG=1 TRACKALLOC_REPORT="$LT_TMP/report.json"
 lt_stop "$S"
 lt_destroy "$S"
 
