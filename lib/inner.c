@@ -156,9 +156,36 @@ void ta_inner_init(void)
 		abort();
 	}
 	ta_inner = resolved;
+	/* Warm the inner allocator's size query up while the arena still
+	 * serves: tcmalloc's builds its MallocExtension with operator new on
+	 * first use, which comes back into malloc. */
+	{
+		void *p = resolved.malloc(16);
+
+		if (p) {
+			(void)ta_inner_usable_call(p);
+			resolved.free(p);
+		}
+	}
 	ta_secrets_init();
 	ta_glibc_layout = ta_glibc_layout_verified();
 	__atomic_store_n(&ta_inner_state, TA_INNER_READY, __ATOMIC_RELEASE);
+}
+
+/*
+ * The inner malloc_usable_size, for inner allocators other than glibc. It
+ * may allocate (tcmalloc's does, once): ta_tls.in_usable tells the wrapper
+ * that such an allocation cannot itself be sized (wrapper.c, ta_seal_slow).
+ */
+size_t ta_inner_usable_call(void *p)
+{
+	struct ta_tls *t = &ta_tls;
+	size_t n;
+
+	t->in_usable++;
+	n = ta_inner.malloc_usable_size(p);
+	t->in_usable--;
+	return n;
 }
 
 void ta_inner_attach_arm(void)

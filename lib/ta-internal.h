@@ -115,12 +115,14 @@ static inline size_t ta_glibc_usable(const void *p)
 	return ta_chunk_size(head) - ((head & TA_CHUNK_IS_MMAPPED) ? 16 : 8);
 }
 
+size_t ta_inner_usable_call(void *p);
+
 /* Usable size of a block the inner allocator returned. */
 static inline size_t ta_inner_usable(void *p)
 {
 	if (TA_LIKELY(ta_glibc_layout))
 		return ta_glibc_usable(p);
-	return ta_inner.malloc_usable_size(p);
+	return ta_inner_usable_call(p);
 }
 
 /* ---- trailer sizes (the format is in trailer.h) ------------------------- */
@@ -184,6 +186,7 @@ struct ta_tls {
 	struct ta_slot *root_slot; /* this thread's slot of root */
 	uint32_t saved_gid;     /* active group before the outermost nesting */
 	struct ta_slot *saved_slot;
+	uint32_t in_usable;     /* > 0 inside the inner malloc_usable_size */
 };
 
 extern TA_TLS struct ta_tls ta_tls;

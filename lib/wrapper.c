@@ -71,15 +71,35 @@ static void *__attribute__((noinline)) ta_seal_slow_hooks(void *p, size_t n, siz
 	return p;
 }
 
+/*
+ * A block the inner allocator cannot size: allocated by its own
+ * malloc_usable_size (which would recurse), or while that query does not
+ * work yet (tcmalloc's answers 0 until its constructor ran). It is served by
+ * the start-up arena instead, like the allocations dlsym makes.
+ */
+static void *__attribute__((noinline, cold)) ta_seal_unsized(void *p, size_t n, size_t align)
+{
+	ta_inner.free(p);
+	return ta_boot_alloc(n, align ? align : 16);
+}
+
 /* The general seal, out of line: first allocation of a thread (no slot
  * yet), an exited thread, an inner allocator other than glibc or an mmapped
  * glibc chunk, hooks to run. */
 static void *__attribute__((noinline)) ta_seal_slow(void *p, size_t n, size_t align)
 {
-	struct ta_tls *t = ta_tls_ready();
-	uint32_t gid = ta_tls_charge_gid(t);
-	size_t usable = ta_stamp(p, n, gid);
+	struct ta_tls *t;
+	uint32_t gid;
+	size_t usable;
 
+	if (TA_UNLIKELY(ta_tls.in_usable))
+		return ta_seal_unsized(p, n, align);
+	usable = ta_inner_usable(p);
+	if (TA_UNLIKELY(usable < n + TA_TRAILER))
+		return ta_seal_unsized(p, n, align);
+	t = ta_tls_ready();
+	gid = ta_tls_charge_gid(t);
+	ta_stamp_usable(p, usable, n, gid);
 	ta_count_alloc(t, n, usable);
 	if (ta_hooks_alloc(align))
 		ta_hook_alloc(p, n, usable, align, gid);

@@ -6,6 +6,8 @@
 # shellcheck disable=SC2034 # used by the scripts that source this file
 TA_PY=/usr/bin/python3
 TA_JEMALLOC=${TA_JEMALLOC:-/usr/lib/x86_64-linux-gnu/libjemalloc.so.2}
+TA_TCMALLOC=${TA_TCMALLOC:-/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4}
+TA_MIMALLOC=${TA_MIMALLOC:-/usr/lib/x86_64-linux-gnu/libmimalloc.so.2}
 
 # A missing prerequisite: skip (77), or fail where CI demands everything.
 ta_skip() {

@@ -12,9 +12,12 @@
 #          (PYTHONMALLOC=malloc: every object through malloc), python3-fork
 #          (PYTHONMALLOC=malloc, a workload that forks while threads
 #          allocate; every child that exits normally writes its own report),
-#          sqlite3, perl.
-# INNER:   glibc, or jemalloc (preloaded after libtrackalloc.so, so that it is
-#          the allocator trackalloc wraps).
+#          sqlite3, perl, gcc (compiles the workload: the driver and cc1,
+#          whose own operator new calls malloc).
+# INNER:   glibc, or jemalloc, tcmalloc or mimalloc (preloaded after
+#          libtrackalloc.so, so that it is the allocator trackalloc wraps;
+#          tcmalloc's malloc_usable_size allocates on first use and answers 0
+#          until its constructor ran).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -63,6 +66,13 @@ perl)
 	cmd=("$tool" "$workload")
 	min_objects=140000
 	;;
+gcc)
+	tool=$(command -v gcc || true)
+	ta_need_exe "${tool:-/usr/bin/gcc}"
+	cmd=("$tool" -O2 -x c -S -o - -)
+	min_objects=60 # the driver: cc1, a child, makes 100 times more
+	min_reports=2 # the driver and cc1
+	;;
 *)
 	echo "unknown program '$program'" >&2
 	exit 2
@@ -74,9 +84,14 @@ glibc)
 	preload=$lib
 	fast=1
 	;;
-jemalloc)
-	[ -e "$TA_JEMALLOC" ] || ta_skip "jemalloc ($TA_JEMALLOC) is not installed (libjemalloc2)"
-	preload="$lib $TA_JEMALLOC"
+jemalloc | tcmalloc | mimalloc)
+	case $inner in
+	jemalloc) so=$TA_JEMALLOC pkg=libjemalloc2 ;;
+	tcmalloc) so=$TA_TCMALLOC pkg=libtcmalloc-minimal4 ;;
+	mimalloc) so=$TA_MIMALLOC pkg=libmimalloc2.0 ;;
+	esac
+	[ -e "$so" ] || ta_skip "$inner ($so) is not installed ($pkg)"
+	preload="$lib $so"
 	fast=0
 	;;
 *)
