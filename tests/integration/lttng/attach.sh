@@ -1,0 +1,157 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+#
+# LTTng-UST only where a recording wants it (TRACKALLOC_LTTNG=auto):
+#   A. an unmodified program preloaded with no recording has the same
+#      descriptors and threads as without the library, and maps nothing of
+#      LTTng-UST, while a session daemon is up;
+#   B. `trackalloc record -p PID` attaches to a preloaded process that is
+#      already running: the trace has its group's name and tags (the
+#      late-session rule), its allocations in that group, and the process
+#      labelled with its own name; a second preloaded process running
+#      alongside is not in the trace;
+#   C. `trackalloc record -- CMD` next to an unrelated preloaded process
+#      (one that nobody attached) records CMD only;
+#   D. a process with TRACKALLOC_LTTNG=0 refuses the attach request with a
+#      reason, and goes on running.
+#
+#   attach.sh TRACKALLOC LIBTRACKALLOC ATTACH_PROGRAM
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+cmd=${1:?usage: $0 TRACKALLOC LIBTRACKALLOC ATTACH_PROGRAM}
+lib=${2:?} prog=${3:?}
+lt_init
+failed=0
+
+echo "== A. a preloaded process nobody records"
+probe='import os
+maps = open("/proc/self/maps").read()
+print(len(os.listdir("/proc/self/fd")), len(os.listdir("/proc/self/task")), maps.count("lttng"))'
+plain=$(env -u LD_PRELOAD "$LT_PY" -c "$probe")
+pre=$(LD_PRELOAD="$lib" "$LT_PY" -c "$probe")
+forced=$(LD_PRELOAD="$lib" TRACKALLOC_LTTNG=1 "$LT_PY" -c "$probe")
+echo "descriptors, threads, LTTng mappings: plain ($plain), preloaded ($pre)," \
+	"preloaded with TRACKALLOC_LTTNG=1 ($forced)"
+read -r pfd pth _ <<<"$plain"
+read -r fd th maps <<<"$pre"
+read -r ffd fth fmaps <<<"$forced"
+if [ "$fd" != "$pfd" ] || [ "$th" != "$pth" ] || [ "$maps" != 0 ]; then
+	echo "FAIL: the preloaded process is not as the plain one" >&2
+	failed=1
+fi
+# the probe itself would miss a loaded LTTng-UST if it could not see one
+if [ "$fmaps" = 0 ] || [ "$fth" -le "$pth" ] || [ "$ffd" -le "$pfd" ]; then
+	echo "FAIL: with TRACKALLOC_LTTNG=1 LTTng-UST should be loaded at start" >&2
+	failed=1
+fi
+
+echo "== B. trackalloc record -p PID"
+# start_prog NAME [VAR=VALUE...]: a preloaded attach-program in the
+# background, until $LT_TMP/NAME.ctl/exit exists (stop_prog NAME)
+start_prog() {
+	local name=$1
+	shift
+	mkdir -p "$LT_TMP/$name.ctl"
+	env "$@" LD_PRELOAD="$lib" timeout 60 "$prog" 40 "$LT_TMP/$name.ctl" \
+		>"$LT_TMP/$name.out" 2>"$LT_TMP/$name.err" &
+	LT_PIDS+=($!)
+	lt_wait_for "$LT_TMP/$name.out" '^READY' 10 || lt_fail "$name never got ready"
+}
+pid_of() { awk '$1 == "PID" {print $2; exit}' "$LT_TMP/$1.out"; }
+stop_prog() { # NAME: it must end normally within 10 s
+	local i
+	touch "$LT_TMP/$1.ctl/exit"
+	for i in $(seq 500); do
+		grep -q '^DONE' "$LT_TMP/$1.out" && return 0
+		sleep 0.02
+	done
+	echo "FAIL: $1 did not finish" >&2
+	cat "$LT_TMP/$1.err" >&2
+	failed=1
+}
+start_prog target
+start_prog other
+target=$(pid_of target) other=$(pid_of other)
+grep -q lttng /proc/"$target"/maps && lt_fail "the target has LTTng-UST loaded before the attach"
+"$cmd" record -p "$target" --duration 1.5 -o "$LT_TMP/rec-p" >"$LT_TMP/rec-p.out" \
+	2>"$LT_TMP/rec-p.err"
+rc=$?
+cat "$LT_TMP/rec-p.err"
+[ $rc = 0 ] || lt_fail "trackalloc record -p exited with $rc"
+grep -q lttng /proc/"$other"/maps && {
+	echo "FAIL: the other process loaded LTTng-UST" >&2
+	failed=1
+}
+lt_bt_read "$LT_TMP/rec-p"
+babeltrace2 "$LT_TMP/rec-p" >"$LT_TMP/rec-p.txt" 2>/dev/null
+check_trace() { # TEXT PID PROCNAME: every event is PID's, labelled PROCNAME
+	"$LT_PY" - "$@" <<'PY'
+import re, sys
+text, pid, procname = sys.argv[1], sys.argv[2], sys.argv[3]
+bad, names, gid, allocs, tags = 0, set(), None, 0, {}
+lines = open(text).read().splitlines()
+for line in lines:
+    m = re.search(r'vpid = (\d+)', line)
+    if m and m.group(1) != pid:
+        bad += 1
+    m = re.search(r'procname = "([^"]*)"', line)
+    if m:
+        names.add(m.group(1))
+    if 'trackalloc:group_register' in line and 'name = "attach-worker"' in line:
+        gid = re.search(r'group_id = (\d+)', line).group(1)
+    if 'trackalloc:group_tag' in line:
+        m = re.search(r'group_id = (\d+), key = "([^"]*)", value = "([^"]*)"', line)
+        if m:
+            tags[(m.group(1), m.group(2))] = m.group(3)
+for line in lines:
+    if gid and re.search(r'trackalloc:alloc: .*group_id = %s\b' % gid, line):
+        allocs += 1
+print("%d events; other processes' events: %d; procnames %s; attach-worker id %s, "
+      "tag role=%s; its allocations: %d" % (len(lines), bad, sorted(names), gid,
+      tags.get((gid, "role")), allocs))
+ok = bad == 0 and names == {procname} and gid is not None and \
+    tags.get((gid, "role")) == "attached" and allocs >= 50
+sys.exit(0 if ok else 1)
+PY
+}
+if ! check_trace "$LT_TMP/rec-p.txt" "$target" attach-program; then
+	echo "FAIL: the attached recording" >&2
+	failed=1
+fi
+grep -q 'attach-worker' "$LT_TMP/rec-p.out" || {
+	echo "FAIL: the report printed after record -p does not show the group" >&2
+	cat "$LT_TMP/rec-p.out" >&2
+	failed=1
+}
+
+stop_prog target
+
+echo "== C. trackalloc record -- CMD next to an unrelated preloaded process"
+"$cmd" record -o "$LT_TMP/rec-cmd" -- "$prog" 0.5 >"$LT_TMP/rec-cmd.out" 2>"$LT_TMP/rec-cmd.err"
+rc=$?
+[ $rc = 0 ] || { cat "$LT_TMP/rec-cmd.err" >&2; lt_fail "trackalloc record -- CMD exited with $rc"; }
+cmdpid=$(awk '$1 == "PID" {print $2; exit}' "$LT_TMP/rec-cmd.out")
+babeltrace2 "$LT_TMP/rec-cmd" >"$LT_TMP/rec-cmd.txt" 2>/dev/null
+if ! check_trace "$LT_TMP/rec-cmd.txt" "$cmdpid" attach-program; then
+	echo "FAIL: the recording of CMD" >&2
+	failed=1
+fi
+
+echo "== D. TRACKALLOC_LTTNG=0 refuses the attach request"
+start_prog off TRACKALLOC_LTTNG=0
+off=$(pid_of off)
+if "$cmd" attach "$off" 2>"$LT_TMP/attach-off.err"; then
+	echo "FAIL: trackalloc attach succeeded on a TRACKALLOC_LTTNG=0 process" >&2
+	failed=1
+fi
+cat "$LT_TMP/attach-off.err"
+grep -q 'does not accept attach requests' "$LT_TMP/attach-off.err" || failed=1
+sleep 0.2
+kill -0 "$off" 2>/dev/null || { echo "FAIL: the process died" >&2; failed=1; }
+grep -q lttng /proc/"$off"/maps && { echo "FAIL: it loaded LTTng-UST" >&2; failed=1; }
+
+stop_prog other
+stop_prog off
+
+[ $failed = 0 ] || lt_fail "attach"
+echo "PASS: attach"
