@@ -10,7 +10,8 @@
  *
  * Run with TRACKALLOC_LTTNG=0 (tests/unit/meson.build): LTTng-UST's threads
  * would make the process multithreaded, where glibc itself takes its locks
- * across a fork and no handler may fork.
+ * across a fork and no handler may fork. Not in the TSan build, whose
+ * runtime has a thread of its own.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -24,7 +25,7 @@
 
 #include "ta-check.h"
 
-#define RUN_SECONDS 1.5
+#define LOOP_ITERATIONS 1024
 #define LOOP_FORK_EVERY 16
 
 static volatile sig_atomic_t handler_forks, handler_failures;
@@ -43,14 +44,6 @@ static void fork_in_handler(int sig)
 	else
 		handler_forks++;
 	errno = saved;
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 /* Signals @target until killed, with a short pause so that both the
@@ -72,7 +65,6 @@ START_TEST(fork_from_signal_handler)
 	void *keep[32] = { NULL };
 	unsigned long i, loop_forks = 0;
 	pid_t self = getpid(), snd;
-	double end;
 	int status;
 
 	ck_assert_msg(__libc_single_threaded, "the test process must be single-threaded "
@@ -88,8 +80,7 @@ START_TEST(fork_from_signal_handler)
 	if (snd == 0)
 		sender(self);
 
-	end = now_s() + RUN_SECONDS;
-	for (i = 0; now_s() < end; i++) {
+	for (i = 0; i < LOOP_ITERATIONS; i++) {
 		unsigned k = (unsigned)(i % 32);
 
 		tw.free(keep[k]);
@@ -115,8 +106,8 @@ START_TEST(fork_from_signal_handler)
 	printf("%lu forks in the loop, %d in the handler\n", loop_forks, (int)handler_forks);
 	fflush(stdout);
 	ck_assert_int_eq(handler_failures, 0);
-	ck_assert_uint_gt(handler_forks, 10);
-	ck_assert_uint_gt(loop_forks, 10);
+	ck_assert_uint_gt(handler_forks, 0); /* the signals did come */
+	ck_assert_uint_eq(loop_forks, LOOP_ITERATIONS / LOOP_FORK_EVERY);
 }
 END_TEST
 

@@ -1,0 +1,77 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+#
+# Start-up cost and fixed RSS of a preloaded process, with a session daemon
+# up and no session: /bin/true started TA_BENCH_EXECS times per round, the
+# contenders interleaved round by round and pinned to one CPU; medians over
+# TA_BENCH_ROUNDS rounds. RSS: VmRSS of `cat /proc/self/status`.
+#
+#   bench-startup.sh LIBTRACKALLOC
+#
+# Contenders: plain; trackalloc preloaded with TRACKALLOC_LTTNG=auto (no
+# recording: LTTng-UST is not loaded), =0, and =1 (as under trackalloc
+# record); LTTng's own liblttng-ust-libc-wrapper preloaded.
+set -uo pipefail
+lib=${1:?usage: $0 LIBTRACKALLOC}
+execs=${TA_BENCH_EXECS:-200}
+rounds=${TA_BENCH_ROUNDS:-7}
+wrapper=/usr/lib/x86_64-linux-gnu/liblttng-ust-libc-wrapper.so.1
+unset LD_PRELOAD TRACKALLOC_LTTNG TRACKALLOC_REPORT TRACKALLOC_SAMPLE_MS
+pin=()
+command -v taskset >/dev/null 2>&1 && [ "$(nproc)" -ge 2 ] && pin=(taskset -c 1)
+
+started=
+if command -v lttng >/dev/null 2>&1 && ! lttng list >/dev/null 2>&1; then
+	lttng-sessiond --daemonize --no-kernel >/dev/null 2>&1 && started=$(pgrep -n -x lttng-sessiond)
+	for _ in $(seq 50); do lttng list >/dev/null 2>&1 && break; sleep 0.1; done
+fi
+trap '[ -n "$started" ] && kill "$started"' EXIT
+lttng list >/dev/null 2>&1 && echo "session daemon: up" || echo "session daemon: none"
+
+names=(plain auto off on wrapper)
+envs=("" "LD_PRELOAD=$lib" "LD_PRELOAD=$lib TRACKALLOC_LTTNG=0"
+	"LD_PRELOAD=$lib TRACKALLOC_LTTNG=1" "LD_PRELOAD=$wrapper")
+[ -e "$wrapper" ] || { names=("${names[@]:0:4}"); envs=("${envs[@]:0:4}"); }
+
+# one round of one contender: ms per exec
+round() {
+	local e=$1 t0 t1
+	t0=$(date +%s%N)
+	# shellcheck disable=SC2086 # the environment assignments split on purpose
+	env -i PATH=/usr/bin:/bin $e "${pin[@]}" /bin/bash -c \
+		'for ((i = 0; i < '"$execs"'; i++)); do /bin/true; done'
+	t1=$(date +%s%N)
+	awk -v a="$t0" -v b="$t1" -v n="$execs" 'BEGIN { printf "%.4f\n", (b - a) / 1e6 / n }'
+}
+# note: the preload applies to bash too, which forks and execs each /bin/true
+
+declare -A samples
+for ((r = 0; r < rounds; r++)); do
+	for i in "${!names[@]}"; do
+		samples[${names[$i]}]+="$(round "${envs[$i]}") "
+	done
+done
+median() { tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+rss() { # ENV: VmRSS of cat, kB
+	# shellcheck disable=SC2086
+	env -i PATH=/usr/bin:/bin $1 cat /proc/self/status | awk '/^VmRSS/ { print $2 }'
+}
+
+plain=$(echo "${samples[plain]}" | median)
+plain_rss=$(rss "")
+printf '%-28s %10s %12s %10s %12s\n' contender "ms/exec" "vs plain" "RSS kB" "vs plain"
+for i in "${!names[@]}"; do
+	n=${names[$i]}
+	m=$(echo "${samples[$n]}" | median)
+	k=$(rss "${envs[$i]}")
+	label=$n
+	case $n in
+	auto) label="trackalloc (auto, no rec.)" ;;
+	off) label="trackalloc LTTNG=0" ;;
+	on) label="trackalloc LTTNG=1" ;;
+	wrapper) label="LTTng libc wrapper" ;;
+	esac
+	printf '%-28s %10.3f %+11.3f %10d %+11d\n' "$label" "$m" \
+		"$(awk -v a="$m" -v b="$plain" 'BEGIN { print a - b }')" "$k" $((k - plain_rss))
+done
+echo "(median of $rounds rounds of $execs execs of /bin/true from a preloaded bash loop)"
