@@ -4,7 +4,8 @@
 # Start-up cost and fixed RSS of a preloaded process, with a session daemon
 # up and no session: /bin/true started TA_BENCH_EXECS times per round, the
 # contenders interleaved round by round and pinned to one CPU; medians over
-# TA_BENCH_ROUNDS rounds. RSS: VmRSS of `cat /proc/self/status`.
+# TA_BENCH_ROUNDS rounds. RSS: VmRSS of `cat /proc/self/status`, the median
+# of 15 runs per contender.
 #
 #   bench-startup.sh LIBTRACKALLOC
 #
@@ -52,9 +53,12 @@ for ((r = 0; r < rounds; r++)); do
 	done
 done
 median() { tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-rss() { # ENV: VmRSS of cat, kB
-	# shellcheck disable=SC2086
-	env -i PATH=/usr/bin:/bin $1 cat /proc/self/status | awk '/^VmRSS/ { print $2 }'
+rss() { # ENV: VmRSS of cat, kB (median of 15)
+	local i
+	for i in $(seq 15); do
+		# shellcheck disable=SC2086
+		env -i PATH=/usr/bin:/bin $1 cat /proc/self/status | awk '/^VmRSS/ { printf "%s ", $2 }'
+	done | median
 }
 
 plain=$(echo "${samples[plain]}" | median)
