@@ -113,6 +113,15 @@ static void ta_config_init(void)
 			        "integer from 1 to %u (milliseconds)\n",
 			        s, TA_SAMPLE_MS_MAX);
 	}
+	s = getenv("TRACKALLOC_RECORD_GATE");
+	if (s) {
+		if (s[0] == '/' && strlen(s) < 108)
+			ta_config.gate = s; /* environ outlives every use */
+		else
+			ta_warn("trackalloc: ignoring TRACKALLOC_RECORD_GATE='%.64s': expected "
+			        "the absolute path of trackalloc record's socket\n",
+			        s);
+	}
 	s = getenv("TRACKALLOC_REPORT");
 	if (s) {
 		if (s[0])

@@ -349,6 +349,7 @@ struct ta_config {
 	bool preloaded;      /* the library came in through LD_PRELOAD */
 	unsigned sample_ms;  /* TRACKALLOC_SAMPLE_MS */
 	const char *report;  /* TRACKALLOC_REPORT */
+	const char *gate;    /* TRACKALLOC_RECORD_GATE: trackalloc record's socket */
 };
 
 extern struct ta_config ta_config;

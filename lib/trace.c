@@ -36,6 +36,9 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <stdlib.h>
 #include <unistd.h>
 #include <signal.h>
@@ -468,6 +471,49 @@ static void __attribute__((destructor)) ta_trace_at_exit(void)
 	ta_trace_finish();
 }
 
+/* ---- trackalloc record's gate -------------------------------------------- */
+
+/*
+ * Under `trackalloc record -- CMD`, the session records only the processes
+ * that asked its gate (analysis/gate.c) to track them: this one asks before
+ * it registers with the session daemon, at start and in a fork child. Only
+ * async-signal-safe calls: it runs in the atfork child handler. A gate that
+ * does not answer within TA_GATE_WAIT_MS leaves the process unrecorded,
+ * never stuck.
+ */
+#define TA_GATE_WAIT_MS 5000
+
+static void ta_gate_join(void)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char msg[16], *p = msg + sizeof(msg);
+	struct pollfd pfd;
+	unsigned long pid = (unsigned long)getpid();
+	size_t len = strlen(ta_config.gate);
+	int fd;
+
+	*--p = '\n';
+	do
+		*--p = (char)('0' + pid % 10);
+	while ((pid /= 10) != 0);
+	memcpy(sa.sun_path, ta_config.gate, len + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+	    write(fd, p, (size_t)(msg + sizeof(msg) - p)) > 0) {
+		pfd.fd = fd;
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, TA_GATE_WAIT_MS) > 0) {
+			char reply[4];
+			ssize_t r = read(fd, reply, sizeof(reply));
+
+			(void)r;
+		}
+	}
+	close(fd);
+}
+
 /* ---- loading the provider ---------------------------------------------- */
 
 enum ta_load {
@@ -519,6 +565,8 @@ static void ta_trace_load(bool at_start)
 	int nbefore;
 
 	ta_nest_enter();
+	if (ta_config.gate)
+		ta_gate_join();
 	if (!at_start) {
 		lttng_ust_tracepoint_registered = 0;
 		lttng_ust_tracepoint_ptrs_registered = 0;
@@ -670,6 +718,8 @@ void ta_trace_atfork_child(void)
 	if (ta_ust_before_fork && ta_ust_after_fork_parent && ta_ust_after_fork_child) {
 		pid_t self = gettid();
 
+		if (ta_config.gate)
+			ta_gate_join();
 		__atomic_store_n(&ta_ust_starting, 1, __ATOMIC_SEQ_CST);
 		ta_ust_after_fork_child(&ta_fork_sigset);
 		ta_ust_tids_record(&self, 1);

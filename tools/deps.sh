@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
 	gcc g++ meson ninja-build pkg-config
-	liburcu-dev liblttng-ust-dev lttng-tools check
+	liburcu-dev liblttng-ust-dev liblttng-ctl-dev lttng-tools check
 	babeltrace2 libbabeltrace2-dev python3 python3-bt2 python3-matplotlib
 	libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0 sqlite3 perl libxml2-utils procps
 )

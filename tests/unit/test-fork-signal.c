@@ -10,8 +10,8 @@
  *
  * Run with TRACKALLOC_LTTNG=0 (tests/unit/meson.build): LTTng-UST's threads
  * would make the process multithreaded, where glibc itself takes its locks
- * across a fork and no handler may fork. Not in the TSan build, whose
- * runtime has a thread of its own.
+ * across a fork and no handler may fork. Not in the sanitizer builds:
+ * ASan's runtime locks its allocator across fork, TSan's runs a thread.
  */
 #define _GNU_SOURCE
 #include <errno.h>

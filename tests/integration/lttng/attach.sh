@@ -10,8 +10,8 @@
 #      late-session rule), its allocations in that group, and the process
 #      labelled with its own name; a second preloaded process running
 #      alongside is not in the trace;
-#   C. `trackalloc record -- CMD` next to an unrelated preloaded process
-#      (one that nobody attached) records CMD only;
+#   C. `trackalloc record -- CMD` records CMD and its descendants only,
+#      next to an attached process (LTTng-UST loaded) and an unattached one;
 #   D. a process with TRACKALLOC_LTTNG=0 refuses the attach request with a
 #      reason, and goes on running.
 #
@@ -84,37 +84,55 @@ grep -q lttng /proc/"$other"/maps && {
 }
 lt_bt_read "$LT_TMP/rec-p"
 babeltrace2 "$LT_TMP/rec-p" >"$LT_TMP/rec-p.txt" 2>/dev/null
-check_trace() { # TEXT PID PROCNAME: every event is PID's, labelled PROCNAME
+# check_trace TEXT ALLOWED NEEDED: every event comes from a pid in ALLOWED
+# (comma-separated); each pid in NEEDED has its attach-worker group's name
+# and tag, at least 50 allocations in it, and its events labelled
+# attach-program (the process's own name), never with a library thread's.
+check_trace() {
 	"$LT_PY" - "$@" <<'PY'
 import re, sys
-text, pid, procname = sys.argv[1], sys.argv[2], sys.argv[3]
-bad, names, gid, allocs, tags = 0, set(), None, 0, {}
+text, allowed, needed = sys.argv[1], sys.argv[2].split(","), sys.argv[3].split(",")
 lines = open(text).read().splitlines()
+bad, per = 0, {}
 for line in lines:
     m = re.search(r'vpid = (\d+)', line)
-    if m and m.group(1) != pid:
+    if not m:
+        continue
+    pid = m.group(1)
+    if pid not in allowed:
         bad += 1
+        continue
+    st = per.setdefault(pid, {"names": set(), "gid": None, "tag": None, "allocs": {}})
     m = re.search(r'procname = "([^"]*)"', line)
     if m:
-        names.add(m.group(1))
-    if 'trackalloc:group_register' in line and 'name = "attach-worker"' in line:
-        gid = re.search(r'group_id = (\d+)', line).group(1)
-    if 'trackalloc:group_tag' in line:
-        m = re.search(r'group_id = (\d+), key = "([^"]*)", value = "([^"]*)"', line)
-        if m:
-            tags[(m.group(1), m.group(2))] = m.group(3)
-for line in lines:
-    if gid and re.search(r'trackalloc:alloc: .*group_id = %s\b' % gid, line):
-        allocs += 1
-print("%d events; other processes' events: %d; procnames %s; attach-worker id %s, "
-      "tag role=%s; its allocations: %d" % (len(lines), bad, sorted(names), gid,
-      tags.get((gid, "role")), allocs))
-ok = bad == 0 and names == {procname} and gid is not None and \
-    tags.get((gid, "role")) == "attached" and allocs >= 50
+        st["names"].add(m.group(1))
+    m = re.search(r'trackalloc:group_register: .*group_id = (\d+), name = "attach-worker"', line)
+    if m:
+        st["gid"] = m.group(1)
+    m = re.search(r'trackalloc:group_tag: .*group_id = (\d+), key = "role", value = "([^"]*)"', line)
+    if m:
+        st["tag"] = m.group(2)
+    m = re.search(r'trackalloc:alloc: .*group_id = (\d+)', line)
+    if m:
+        st["allocs"][m.group(1)] = st["allocs"].get(m.group(1), 0) + 1
+ok = bad == 0
+print("%d events, %d of them from processes outside %s" % (len(lines), bad, allowed))
+for pid in needed:
+    st = per.get(pid)
+    if not st:
+        print("pid %s: no events" % pid)
+        ok = False
+        continue
+    n = st["allocs"].get(st["gid"], 0) if st["gid"] else 0
+    print("pid %s: procnames %s, attach-worker id %s, tag role=%s, %d allocations in it"
+          % (pid, sorted(st["names"]), st["gid"], st["tag"], n))
+    # a forked child's events before its exec carry the parent's name
+    ok = ok and "attach-program" in st["names"] and \
+        not any(x.startswith("ta-") for x in st["names"]) and st["tag"] == "attached" and n >= 50
 sys.exit(0 if ok else 1)
 PY
 }
-if ! check_trace "$LT_TMP/rec-p.txt" "$target" attach-program; then
+if ! check_trace "$LT_TMP/rec-p.txt" "$target" "$target"; then
 	echo "FAIL: the attached recording" >&2
 	failed=1
 fi
@@ -124,18 +142,32 @@ grep -q 'attach-worker' "$LT_TMP/rec-p.out" || {
 	failed=1
 }
 
-stop_prog target
-
-echo "== C. trackalloc record -- CMD next to an unrelated preloaded process"
-"$cmd" record -o "$LT_TMP/rec-cmd" -- "$prog" 0.5 >"$LT_TMP/rec-cmd.out" 2>"$LT_TMP/rec-cmd.err"
+echo "== C. trackalloc record -- CMD and its descendants only"
+# CMD is a shell that runs the program twice (one of them from a forked
+# subshell); the attached target (LTTng-UST loaded, recordable by any
+# session) and the unattached other process run alongside
+"$cmd" record -o "$LT_TMP/rec-cmd" -- bash -c 'echo "SHELL $$"; "$1" 0.4 & ("$1" 0.4); wait' \
+	sh "$prog" >"$LT_TMP/rec-cmd.out" 2>"$LT_TMP/rec-cmd.err"
 rc=$?
 [ $rc = 0 ] || { cat "$LT_TMP/rec-cmd.err" >&2; lt_fail "trackalloc record -- CMD exited with $rc"; }
-cmdpid=$(awk '$1 == "PID" {print $2; exit}' "$LT_TMP/rec-cmd.out")
+shell=$(awk '$1 == "SHELL" {print $2; exit}' "$LT_TMP/rec-cmd.out")
+kids=$(awk '$1 == "PID" {print $2}' "$LT_TMP/rec-cmd.out" | paste -sd,)
+echo "the shell $shell, its programs $kids; the target $target and the other $other run alongside"
 babeltrace2 "$LT_TMP/rec-cmd" >"$LT_TMP/rec-cmd.txt" 2>/dev/null
-if ! check_trace "$LT_TMP/rec-cmd.txt" "$cmdpid" attach-program; then
+# only the shell, its subshell and the two programs may be in the trace
+procs=$(grep -o 'vpid = [0-9]*' "$LT_TMP/rec-cmd.txt" | awk '{print $3}' | sort -u | paste -sd,)
+echo "processes in the trace: $procs"
+if [ "$(echo "$kids" | tr , '\n' | wc -l)" != 2 ] ||
+	echo ",$procs," | grep -qE ",($target|$other),"; then
+	echo "FAIL: the trace of CMD holds a process that is not CMD's" >&2
+	failed=1
+fi
+if [ "$(echo "$procs" | tr , '\n' | wc -l)" -gt 4 ] ||
+	! check_trace "$LT_TMP/rec-cmd.txt" "$procs" "$kids"; then
 	echo "FAIL: the recording of CMD" >&2
 	failed=1
 fi
+stop_prog target
 
 echo "== D. TRACKALLOC_LTTNG=0 refuses the attach request"
 start_prog off TRACKALLOC_LTTNG=0
