@@ -10,8 +10,9 @@
  *
  * Run with TRACKALLOC_LTTNG=0 (tests/unit/meson.build): LTTng-UST's threads
  * would make the process multithreaded, where glibc itself takes its locks
- * across a fork and no handler may fork. Not in the sanitizer builds:
- * ASan's runtime locks its allocator across fork, TSan's runs a thread.
+ * across a fork and no handler may fork. Not in the sanitizer builds: a
+ * fork of an ASan process (its shadow memory) is too slow for a storm of
+ * them, and TSan's runtime runs a thread of its own.
  */
 #define _GNU_SOURCE
 #include <errno.h>
