@@ -173,6 +173,15 @@ struct ta_thread {
 	uint32_t rcu_nest;
 };
 
+/* Whose thread it is, learnt at its first hook (or when the library starts
+ * one of its own). */
+enum ta_thread_kind {
+	TA_THREAD_UNKNOWN,
+	TA_THREAD_PROGRAM,
+	TA_THREAD_UST,     /* LTTng-UST's own (listener threads) */
+	TA_THREAD_LIBRARY, /* the library's (watcher, sampler, loader) */
+};
+
 /* Initial-exec TLS: the fast path reads only this. */
 struct ta_tls {
 	struct ta_slot *slot;   /* slot of the active group; NULL: not set up */
@@ -182,7 +191,7 @@ struct ta_tls {
 	uint32_t gid;           /* active group id */
 	uint32_t nesting;       /* > 0 while the library itself runs */
 	int state;              /* 0 new, 1 live, 2 exited (counts go to totals) */
-	int kind;               /* 0 unknown, 1 program thread, 2 LTTng-UST's own */
+	int kind;               /* enum ta_thread_kind */
 	struct ta_slot *root_slot; /* this thread's slot of root */
 	uint32_t saved_gid;     /* active group before the outermost nesting */
 	struct ta_slot *saved_slot;
@@ -356,6 +365,14 @@ extern struct ta_config ta_config;
 
 int ta_parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out);
 int ta_report_to_fd(int fd);
+
+/* ---- LTTng-UST's descriptors (fdguard.c) -------------------------------- */
+
+/* From now on close, fclose, closefrom and close_range leave LTTng-UST's
+ * descriptors open. Called once LTTng-UST is loaded. */
+void ta_fdguard_arm(void);
+/* Give this thread what the guard needs (LTTng-UST's TLS), if armed. */
+void ta_fdguard_thread_init(void);
 
 /* ---- fork handlers ------------------------------------------------------ */
 

@@ -100,6 +100,7 @@ void ta_thread_setup(struct ta_tls *t)
 		ta_tls_set_slot(t, ta_thread_slot(th, t->gid));
 		pthread_once(&ta_thread_key_once, ta_thread_key_create);
 		(void)pthread_setspecific(ta_thread_key, th);
+		ta_fdguard_thread_init();
 	}
 	if (!t->slot && t->th)
 		ta_tls_set_slot(t, ta_thread_slot(t->th, t->gid));

@@ -184,7 +184,7 @@ static inline bool ta_hooks_muted(struct ta_tls *t)
 {
 	if (t->nesting)
 		return true;
-	if (TA_UNLIKELY(t->kind == 0))
+	if (TA_UNLIKELY(t->kind == TA_THREAD_UNKNOWN))
 		return ta_hooks_classify(t);
 	return false;
 }

@@ -298,6 +298,12 @@ static bool ta_sleep_ms(unsigned ms)
 	return !__atomic_load_n(&ta_trace_stopping, __ATOMIC_ACQUIRE);
 }
 
+/* The library's own threads now running (watcher, sampler): not the
+ * program's, when the watcher asks whether the program has threads left. */
+static pid_t ta_watcher_tid, ta_sampler_tid;
+/* Set by the watcher and the sampler once their TLS is warm. */
+static int ta_internal_ready;
+
 /* Internal threads: block signals (the program's handlers are not for us),
  * count in root, emit nothing through the allocation hooks. */
 static void ta_internal_thread_start(void)
@@ -306,7 +312,72 @@ static void ta_internal_thread_start(void)
 
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	ta_tls.kind = TA_THREAD_LIBRARY;
 	ta_nest_enter();
+}
+
+/*
+ * The watcher and the sampler read the tracepoints' probe lists under
+ * LTTng-UST's RCU read lock, whose state is in liblttng-ust-tracepoint's
+ * TLS: a dlopened library's TLS comes from malloc on first use, and a
+ * thread that first touched it when memory has run out would die in the
+ * loader. Touch it while the thread starts.
+ */
+static void ta_internal_thread_tls_warm(void)
+{
+	if (lttng_ust_tracepoint_dlopen_ptr && lttng_ust_tracepoint_dlopen_ptr->rcu_read_lock_sym &&
+	    lttng_ust_tracepoint_dlopen_ptr->rcu_read_unlock_sym) {
+		lttng_ust_tracepoint_dlopen_ptr->rcu_read_lock_sym();
+		lttng_ust_tracepoint_dlopen_ptr->rcu_read_unlock_sym();
+	}
+	__atomic_store_n(&ta_internal_ready, 1, __ATOMIC_RELEASE);
+}
+
+/* Is thread @tid of this process the library's or LTTng-UST's? */
+static bool ta_task_is_internal(pid_t tid)
+{
+	int i;
+
+	if (tid == __atomic_load_n(&ta_watcher_tid, __ATOMIC_RELAXED) ||
+	    tid == __atomic_load_n(&ta_sampler_tid, __ATOMIC_RELAXED))
+		return true;
+	for (i = 0; i < ta_ust_ntids; i++)
+		if (ta_ust_tids[i] == tid)
+			return true;
+	return false;
+}
+
+/*
+ * A main thread that called pthread_exit ends the process when the last
+ * of the program's own threads ends: glibc calls exit(0) then, but it
+ * counts LTTng-UST's and the library's threads too, which never end. The
+ * watcher sees the main thread a zombie and no program thread left, and
+ * does what glibc would have done.
+ */
+static bool ta_program_gone(void)
+{
+	char path[64], stat[256], *paren;
+	pid_t tids[256];
+	ssize_t n;
+	int fd, i, ntids;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)getpid());
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, stat, sizeof(stat) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	stat[n] = '\0';
+	paren = strrchr(stat, ')');
+	if (!paren || paren[1] != ' ' || paren[2] != 'Z')
+		return false; /* the main thread runs */
+	ntids = ta_task_list(tids, 256);
+	for (i = 0; i < ntids; i++)
+		if (tids[i] != getpid() && !ta_task_is_internal(tids[i]))
+			return false;
+	return true;
 }
 
 /*
@@ -340,6 +411,8 @@ static void *ta_sampler_main(void *arg)
 	(void)arg;
 	ta_internal_thread_start();
 	ta_internal_thread_name_as_process();
+	__atomic_store_n(&ta_sampler_tid, gettid(), __ATOMIC_RELAXED);
+	ta_internal_thread_tls_warm();
 	while (lttng_ust_tracepoint_enabled(trackalloc, group_stats) &&
 	       !__atomic_load_n(&ta_trace_stopping, __ATOMIC_ACQUIRE)) {
 		if (ta_tp_recording(&lttng_ust_tracepoint_trackalloc___group_stats))
@@ -351,8 +424,10 @@ static void *ta_sampler_main(void *arg)
 	return NULL;
 }
 
-/* Start @fn on a detached thread; *@running (when given) is 1 while it
- * runs. Returns 0 or pthread_create's error. */
+/*
+ * Start @fn on a detached thread; *@running (when given) is 1 while it
+ * runs. Returns 0 or pthread_create's error.
+ */
 static int ta_thread_detached(void *(*fn)(void *), int *running)
 {
 	pthread_attr_t attr;
@@ -389,6 +464,8 @@ static int ta_session_in(const void *s, const void *const *set, int n)
  * session; the others see duplicates, which analyses tolerate), and keep a
  * sampler running while group_stats is enabled.
  */
+static void ta_internal_thread_launch(void *(*fn)(void *), int *running);
+
 static void *ta_watcher_main(void *arg)
 {
 	const void *seen[TA_SESSIONS_MAX], *now[TA_SESSIONS_MAX];
@@ -397,6 +474,8 @@ static void *ta_watcher_main(void *arg)
 	(void)arg;
 	ta_internal_thread_start();
 	ta_internal_thread_name_as_process();
+	__atomic_store_n(&ta_watcher_tid, gettid(), __ATOMIC_RELAXED);
+	ta_internal_thread_tls_warm();
 	while (!__atomic_load_n(&ta_trace_stopping, __ATOMIC_ACQUIRE)) {
 		int n = ta_tp_sessions(&lttng_ust_tracepoint_trackalloc___group_register, now,
 		                       TA_SESSIONS_MAX);
@@ -410,16 +489,37 @@ static void *ta_watcher_main(void *arg)
 		nseen = n;
 		if (lttng_ust_tracepoint_enabled(trackalloc, group_stats) &&
 		    !__atomic_load_n(&ta_sampler_running, __ATOMIC_ACQUIRE))
-			ta_thread_detached(ta_sampler_main, &ta_sampler_running);
+			ta_internal_thread_launch(ta_sampler_main, &ta_sampler_running);
+		if (ta_program_gone()) {
+			__atomic_store_n(&ta_watcher_running, 0, __ATOMIC_RELEASE);
+			exit(0);
+		}
 		ta_sleep_ms(TA_WATCH_MS);
 	}
 	__atomic_store_n(&ta_watcher_running, 0, __ATOMIC_RELEASE);
 	return NULL;
 }
 
+/* Start the watcher or the sampler, and wait (1 s at most) until its TLS
+ * is warm: a thread that first runs when the program has already taken
+ * all memory could not get it. */
+static void ta_internal_thread_launch(void *(*fn)(void *), int *running)
+{
+	int i;
+
+	__atomic_store_n(&ta_internal_ready, 0, __ATOMIC_RELEASE);
+	if (ta_thread_detached(fn, running) != 0)
+		return;
+	for (i = 0; i < 1000 && !__atomic_load_n(&ta_internal_ready, __ATOMIC_ACQUIRE); i++) {
+		struct timespec ts = { 0, 1000000L };
+
+		nanosleep(&ts, NULL);
+	}
+}
+
 static void ta_watcher_start(void)
 {
-	ta_thread_detached(ta_watcher_main, &ta_watcher_running);
+	ta_internal_thread_launch(ta_watcher_main, &ta_watcher_running);
 }
 
 /*
@@ -582,6 +682,11 @@ static void ta_trace_load(bool at_start)
 		void *ust = dlopen("liblttng-ust.so.1", RTLD_NOW | RTLD_NOLOAD);
 		void *fork_wrapper = dlopen("liblttng-ust-fork.so.1", RTLD_NOW | RTLD_NOLOAD);
 
+		ta_fdguard_arm();
+		/* LTTng-UST cancels its threads at exit, and glibc's
+		 * pthread_cancel loads libgcc_s then, or aborts when it cannot
+		 * (no address space left): load it now, for good. */
+		(void)dlopen("libgcc_s.so.1", RTLD_NOW | RTLD_NODELETE);
 		if (ust && !fork_wrapper) {
 			*(void **)&ta_ust_before_fork = dlsym(ust, "lttng_ust_before_fork");
 			*(void **)&ta_ust_after_fork_parent = dlsym(ust, "lttng_ust_after_fork_parent");
@@ -595,6 +700,8 @@ static void ta_trace_load(bool at_start)
 		__atomic_store_n(&ta_load_state, TA_LOAD_FAILED, __ATOMIC_RELEASE);
 	}
 	ta_nest_exit();
+	if (at_start)
+		ta_fdguard_thread_init();
 }
 
 /* ---- attach requests ------------------------------------------------------ */

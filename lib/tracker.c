@@ -31,8 +31,8 @@ bool ta_hooks_classify(struct ta_tls *t)
 {
 	if (ta_trace_ust_starting())
 		return true; /* classify once LTTng-UST's threads are listed */
-	t->kind = ta_trace_is_ust_thread() ? 2 : 1;
-	if (t->kind == 2) {
+	t->kind = ta_trace_is_ust_thread() ? TA_THREAD_UST : TA_THREAD_PROGRAM;
+	if (t->kind == TA_THREAD_UST) {
 		ta_nest_enter(); /* never left: counts in root from now on */
 		return true;
 	}
