@@ -26,7 +26,7 @@
 
 #include "ta-check.h"
 
-#define LOOP_ITERATIONS 1024
+#define LOOP_ITERATIONS 512
 #define LOOP_FORK_EVERY 16
 
 static volatile sig_atomic_t handler_forks, handler_failures;
