@@ -7,7 +7,8 @@ packages=(
 	gcc g++ meson ninja-build pkg-config
 	liburcu-dev liblttng-ust-dev liblttng-ctl-dev lttng-tools check
 	babeltrace2 libbabeltrace2-dev python3 python3-bt2 python3-matplotlib
-	libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0 sqlite3 perl libxml2-utils procps
+	libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0 libpython3.11-testsuite
+	sqlite3 perl libxml2-utils procps
 )
 
 missing=()
