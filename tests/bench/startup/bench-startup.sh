@@ -62,12 +62,13 @@ rss() { # ENV: VmRSS of cat, kB (median of 15)
 }
 
 plain=$(echo "${samples[plain]}" | median)
-plain_rss=$(rss "")
+plain_rss=
 printf '%-28s %10s %12s %10s %12s\n' contender "ms/exec" "vs plain" "RSS kB" "vs plain"
 for i in "${!names[@]}"; do
 	n=${names[$i]}
 	m=$(echo "${samples[$n]}" | median)
 	k=$(rss "${envs[$i]}")
+	[ -n "$plain_rss" ] || plain_rss=$k # the first contender is plain
 	label=$n
 	case $n in
 	auto) label="trackalloc (auto, no rec.)" ;;
