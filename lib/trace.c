@@ -591,7 +591,7 @@ static void ta_gate_join(void)
 	struct pollfd pfd;
 	unsigned long pid = (unsigned long)getpid();
 	size_t len = strlen(ta_config.gate);
-	int fd;
+	int fd, saved = errno; /* in a fork child: fork's caller sees errno */
 
 	*--p = '\n';
 	do
@@ -599,8 +599,10 @@ static void ta_gate_join(void)
 	while ((pid /= 10) != 0);
 	memcpy(sa.sun_path, ta_config.gate, len + 1);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
+	if (fd < 0) {
+		errno = saved;
 		return;
+	}
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
 	    write(fd, p, (size_t)(msg + sizeof(msg) - p)) > 0) {
 		pfd.fd = fd;
@@ -613,6 +615,7 @@ static void ta_gate_join(void)
 		}
 	}
 	close(fd);
+	errno = saved;
 }
 
 /* ---- loading the provider ---------------------------------------------- */
