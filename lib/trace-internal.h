@@ -87,7 +87,14 @@ void ta_trace_setup(void);
 /* An attach request reached the allocator's cold path (wrapper.c). */
 void ta_trace_attach(void);
 bool ta_trace_loaded(void);
+/* LTTng-UST's threads (ust-threads.c) */
 bool ta_trace_is_ust_thread(void);
+bool ta_ust_tid_listed(pid_t tid);
+int ta_task_list(pid_t *tids, int max);
+void ta_ust_tids_record(const pid_t *before, int nbefore);
+void ta_ust_tids_clear(void);
+/* Ask trackalloc record's gate to record this process (gate.c). */
+void ta_gate_join(void);
 extern int ta_ust_starting;
 static inline bool ta_trace_ust_starting(void)
 {

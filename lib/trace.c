@@ -32,13 +32,9 @@
 #define LTTNG_UST_TRACEPOINT_DEFINE
 #define LTTNG_UST_TRACEPOINT_PROBE_DYNAMIC_LINKAGE
 #endif
-#include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <stdlib.h>
 #include <unistd.h>
 #include <signal.h>
@@ -64,87 +60,6 @@ static void (*ta_ust_before_fork)(sigset_t *);
 static void (*ta_ust_after_fork_parent)(sigset_t *);
 static void (*ta_ust_after_fork_child)(sigset_t *);
 static sigset_t ta_fork_sigset;
-
-/* ---- LTTng-UST's own threads -------------------------------------------- */
-
-/*
- * LTTng-UST starts its listener threads while its constructor runs, inside
- * our dlopen of the provider (and again in lttng_ust_after_fork_child). The
- * threads that appear across those calls are LTTng-UST's: what they allocate
- * counts in root and emits nothing, like any allocation made by the library
- * itself. Names would not do: a program may name its threads anything.
- */
-#define TA_UST_TIDS_MAX 16
-static pid_t ta_ust_tids[TA_UST_TIDS_MAX];
-static int ta_ust_ntids;
-/* Non-zero while LTTng-UST may be starting threads we have not listed yet:
- * every hook is muted and no thread is classified meanwhile. */
-int ta_ust_starting;
-
-static int ta_task_list(pid_t *tids, int max)
-{
-	DIR *d = opendir("/proc/self/task");
-	struct dirent *e;
-	int n = 0;
-
-	if (!d)
-		return 0;
-	while ((e = readdir(d)) && n < max)
-		if (e->d_name[0] != '.')
-			tids[n++] = (pid_t)atoi(e->d_name);
-	closedir(d);
-	return n;
-}
-
-/*
- * LTTng-UST 2.13 names its threads after the process with "-ust" appended
- * (truncated to 15 characters). A loaded-late provider starts them while
- * the program's own threads run, so a new thread must also carry that name.
- */
-static bool ta_task_is_ust(pid_t tid)
-{
-	char path[64], name[32];
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/self/task/%d/comm", (int)tid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return true; /* gone or unreadable: the window alone decides */
-	n = read(fd, name, sizeof(name) - 1);
-	close(fd);
-	if (n <= 0)
-		return true;
-	while (n > 0 && name[n - 1] == '\n')
-		n--;
-	return n >= 4 && memcmp(name + n - 4, "-ust", 4) == 0;
-}
-
-/* Remember the LTTng-UST threads in the current task list that were not in
- * @before. */
-static void ta_ust_tids_record(const pid_t *before, int nbefore)
-{
-	pid_t after[256];
-	int nafter = ta_task_list(after, 256), i, j;
-
-	for (i = 0; i < nafter && ta_ust_ntids < TA_UST_TIDS_MAX; i++) {
-		for (j = 0; j < nbefore && before[j] != after[i]; j++)
-			;
-		if (j == nbefore && ta_task_is_ust(after[i]))
-			ta_ust_tids[ta_ust_ntids++] = after[i];
-	}
-}
-
-bool ta_trace_is_ust_thread(void)
-{
-	pid_t self = gettid();
-	int i;
-
-	for (i = 0; i < ta_ust_ntids; i++)
-		if (ta_ust_tids[i] == self)
-			return true;
-	return false;
-}
 
 /* ---- group and span events ---------------------------------------------- */
 
@@ -336,15 +251,10 @@ static void ta_internal_thread_tls_warm(void)
 /* Is thread @tid of this process the library's or LTTng-UST's? */
 static bool ta_task_is_internal(pid_t tid)
 {
-	int i;
-
 	if (tid == __atomic_load_n(&ta_watcher_tid, __ATOMIC_RELAXED) ||
 	    tid == __atomic_load_n(&ta_sampler_tid, __ATOMIC_RELAXED))
 		return true;
-	for (i = 0; i < ta_ust_ntids; i++)
-		if (ta_ust_tids[i] == tid)
-			return true;
-	return false;
+	return ta_ust_tid_listed(tid);
 }
 
 /*
@@ -572,52 +482,6 @@ static void __attribute__((destructor)) ta_trace_at_exit(void)
 	ta_trace_finish();
 }
 
-/* ---- trackalloc record's gate -------------------------------------------- */
-
-/*
- * Under `trackalloc record -- CMD`, the session records only the processes
- * that asked its gate (analysis/gate.c) to track them: this one asks before
- * it registers with the session daemon, at start and in a fork child. Only
- * async-signal-safe calls: it runs in the atfork child handler. A gate that
- * does not answer within TA_GATE_WAIT_MS leaves the process unrecorded,
- * never stuck.
- */
-#define TA_GATE_WAIT_MS 5000
-
-static void ta_gate_join(void)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	char msg[16], *p = msg + sizeof(msg);
-	struct pollfd pfd;
-	unsigned long pid = (unsigned long)getpid();
-	size_t len = strlen(ta_config.gate);
-	int fd, saved = errno; /* in a fork child: fork's caller sees errno */
-
-	*--p = '\n';
-	do
-		*--p = (char)('0' + pid % 10);
-	while ((pid /= 10) != 0);
-	memcpy(sa.sun_path, ta_config.gate, len + 1);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		errno = saved;
-		return;
-	}
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
-	    write(fd, p, (size_t)(msg + sizeof(msg) - p)) > 0) {
-		pfd.fd = fd;
-		pfd.events = POLLIN;
-		if (poll(&pfd, 1, TA_GATE_WAIT_MS) > 0) {
-			char reply[4];
-			ssize_t r = read(fd, reply, sizeof(reply));
-
-			(void)r;
-		}
-	}
-	close(fd);
-	errno = saved;
-}
-
 /* ---- loading the provider ---------------------------------------------- */
 
 enum ta_load {
@@ -825,7 +689,7 @@ void ta_trace_atfork_child(void)
 	pthread_cond_init(&ta_sleep_cond, NULL); /* the parent's waiters are not here */
 	ta_sampler_running = 0;
 	ta_watcher_running = 0;
-	ta_ust_ntids = 0;
+	ta_ust_tids_clear();
 	if (ta_ust_before_fork && ta_ust_after_fork_parent && ta_ust_after_fork_child) {
 		pid_t self = gettid();
 
