@@ -6,8 +6,10 @@
  * sockets, pipes or shared-memory descriptors leaves it open (close and
  * fclose then fail with EBADF, as for a descriptor the program does not
  * have). Until then, and in a process that never loads it, each call goes
- * straight to the next definition (libc's), and so do LTTng-UST's threads
- * and the library's (ta_guard_close).
+ * straight to the next definition (libc's), and so do the library's own
+ * threads (ta_guard_close). LTTng-UST's threads go through the helpers, as
+ * with liblttng-ust-fd.so: the helpers let LTTng-UST's own closes through
+ * and keep its descriptor tracker consistent on its error paths.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -18,12 +20,11 @@
 #include <linux/close_range.h>
 
 #include "ta-internal.h"
-#include "trace-internal.h"
 
 #define TA_EXPORT __attribute__((visibility("default")))
 
-/* The next definitions, resolved on first use (a close may come from
- * another library's constructor, before ours). */
+/* The next definitions, resolved at start (ta_fdguard_init), or on first
+ * use when a close comes from another library's constructor, before ours. */
 static int (*ta_next_close)(int);
 static int (*ta_next_fclose)(FILE *);
 static void (*ta_next_closefrom)(int);
@@ -36,16 +37,15 @@ static int (*ta_ust_safe_fclose)(FILE *, int (*)(FILE *));
 static int (*ta_ust_safe_closefrom)(int, int (*)(int));
 
 /* LTTng-UST's close helper when the calling thread's closes are guarded:
- * the program's threads' only. LTTng-UST's threads and the library's close
- * only their own descriptors, and the helper's per-thread state lives in
- * liblttng-ust-common's TLS, which such a thread would first touch late,
- * from malloc, and die in the loader when memory has run out. */
+ * every thread's but the library's own (watcher, sampler, loader), which
+ * close only their own descriptors and would otherwise first touch the
+ * helper's per-thread state (liblttng-ust-common's TLS, from malloc) late,
+ * and die in the loader if memory had run out by then. */
 static int (*ta_guard_close(void))(int, int (*)(int))
 {
 	int (*safe)(int, int (*)(int)) = __atomic_load_n(&ta_ust_safe_close, __ATOMIC_ACQUIRE);
 
-	return safe && ta_tls.kind != TA_THREAD_LIBRARY && !ta_trace_is_ust_thread() ? safe
-	                                                                             : NULL;
+	return safe && ta_tls.kind != TA_THREAD_LIBRARY ? safe : NULL;
 }
 
 #define TA_NEXT(var, name)                                                        \
@@ -55,6 +55,17 @@ static int (*ta_guard_close(void))(int, int (*)(int))
 			__atomic_store_n((void **)&(var), sym, __ATOMIC_RELEASE); \
 		}                                                                 \
 	} while (0)
+
+/* From the library's first constructor: resolved while nothing else runs,
+ * never later in a fork child, where a dlsym could wait forever for a lock
+ * another thread of the parent held. */
+void ta_fdguard_init(void)
+{
+	TA_NEXT(ta_next_close, "close");
+	TA_NEXT(ta_next_fclose, "fclose");
+	TA_NEXT(ta_next_closefrom, "closefrom");
+	TA_NEXT(ta_next_close_range, "close_range");
+}
 
 void ta_fdguard_arm(void)
 {

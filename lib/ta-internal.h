@@ -370,6 +370,7 @@ int ta_report_to_fd(int fd);
 
 /* From now on close, fclose, closefrom and close_range leave LTTng-UST's
  * descriptors open. Called once LTTng-UST is loaded. */
+void ta_fdguard_init(void);
 void ta_fdguard_arm(void);
 /* Give this thread what the guard needs (LTTng-UST's TLS), if armed. */
 void ta_fdguard_thread_init(void);
