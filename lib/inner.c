@@ -73,13 +73,15 @@ void *ta_boot_alloc(size_t size, size_t align)
  * shim, not jemalloc) and the computed size matches malloc_usable_size for a
  * spread of sizes, alignments and an mmapped block.
  */
+static void *ta_inner_real_malloc(void);
+
 static int ta_glibc_layout_verified(void)
 {
 	static const size_t sizes[] = { 0, 1, 8, 24, 25, 100, 1000, 4096, 70000, 1u << 20 };
 	Dl_info info;
 	size_t i;
 
-	if (!dladdr((void *)ta_inner.malloc, &info) || !info.dli_fname ||
+	if (!dladdr(ta_inner_real_malloc(), &info) || !info.dli_fname ||
 	    !strstr(info.dli_fname, "/libc.so"))
 		return 0;
 	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
@@ -118,6 +120,96 @@ static void ta_secrets_init(void)
 	ta_freed_flip = ta_secret_freed & (~0ull << (16 + TA_SLACK_BITS));
 }
 
+#if defined(__SANITIZE_THREAD__)
+/*
+ * TSan builds. The inner allocator (glibc's, not TSan's: the wrapper's
+ * RTLD_NEXT is past the sanitizer) orders a free and a later allocation of
+ * the same memory with its own locks, which TSan cannot see: memory that one
+ * thread wrote (a trailer) and another thread then gets would be reported as
+ * a race. Every inner call goes through these, which tell TSan about that
+ * order (also for the chunk headers the glibc fast path reads).
+ */
+void __tsan_acquire(void *addr);
+void __tsan_release(void *addr);
+
+static struct ta_inner ta_tsan_real;
+static char ta_tsan_heap; /* the one sync object: the inner heap */
+
+static void *ta_tsan_malloc(size_t n)
+{
+	void *p = ta_tsan_real.malloc(n);
+
+	__tsan_acquire(&ta_tsan_heap);
+	return p;
+}
+
+static void ta_tsan_free(void *p)
+{
+	__tsan_release(&ta_tsan_heap);
+	ta_tsan_real.free(p);
+}
+
+static void *ta_tsan_calloc(size_t a, size_t b)
+{
+	void *p = ta_tsan_real.calloc(a, b);
+
+	__tsan_acquire(&ta_tsan_heap);
+	return p;
+}
+
+static void *ta_tsan_realloc(void *p, size_t n)
+{
+	void *q;
+
+	__tsan_release(&ta_tsan_heap);
+	q = ta_tsan_real.realloc(p, n);
+	__tsan_acquire(&ta_tsan_heap);
+	return q;
+}
+
+static int ta_tsan_posix_memalign(void **out, size_t align, size_t n)
+{
+	int err = ta_tsan_real.posix_memalign(out, align, n);
+
+	__tsan_acquire(&ta_tsan_heap);
+	return err;
+}
+
+static void *ta_tsan_memalign(size_t align, size_t n)
+{
+	void *p = ta_tsan_real.memalign(align, n);
+
+	__tsan_acquire(&ta_tsan_heap);
+	return p;
+}
+
+static void *ta_inner_real_malloc(void)
+{
+	return (void *)ta_tsan_real.malloc;
+}
+
+static void ta_tsan_wrap(struct ta_inner *in)
+{
+	ta_tsan_real = *in;
+	in->malloc = ta_tsan_malloc;
+	in->free = ta_tsan_free;
+	in->calloc = ta_tsan_calloc;
+	in->realloc = ta_tsan_realloc;
+	in->posix_memalign = ta_tsan_posix_memalign;
+	in->memalign = ta_tsan_memalign;
+}
+#else
+static void *ta_inner_real_malloc(void)
+{
+	return (void *)ta_inner.malloc;
+}
+
+static void ta_tsan_wrap(struct ta_inner *in)
+{
+	(void)in;
+}
+#endif
+
 #define TA_RESOLVE(field, name)                                                      \
 	do {                                                                         \
 		void *sym = dlsym(RTLD_NEXT, name);                                  \
@@ -155,6 +247,7 @@ void ta_inner_init(void)
 		(void)r;
 		abort();
 	}
+	ta_tsan_wrap(&resolved);
 	ta_inner = resolved;
 	/* Warm the inner allocator's size query up while the arena still
 	 * serves: tcmalloc's builds its MallocExtension with operator new on
