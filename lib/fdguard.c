@@ -71,10 +71,8 @@ void ta_fdguard_arm(void)
 {
 	void *common = dlopen("liblttng-ust-common.so.1", RTLD_NOW | RTLD_NOLOAD);
 
-	if (!common)
-		return;
-	TA_NEXT(ta_next_close, "close");
-	TA_NEXT(ta_next_fclose, "fclose");
+	if (!common || !ta_next_close || !ta_next_fclose)
+		return; /* resolved by ta_fdguard_init, which ran first */
 	*(void **)&ta_ust_alloc_tls = dlsym(common, "lttng_ust_common_alloc_tls");
 	*(void **)&ta_ust_safe_fclose = dlsym(common, "lttng_ust_safe_fclose_stream");
 	*(void **)&ta_ust_safe_closefrom = dlsym(common, "lttng_ust_safe_closefrom_fd");
