@@ -42,34 +42,55 @@ void ta_count_free_slow(uint32_t gid, size_t size, size_t wrapped)
 	ta_totals_add(gid, &d);
 }
 
-static void ta_slot_sum(struct ta_slot *acc, const struct ta_slot *s)
+/*
+ * A reader sums each counter over the group's totals and every live thread's
+ * slot while the owners keep writing. Frees are read first, in a pass of
+ * their own, and allocations after an acquire fence: every free a reader
+ * counts was preceded by its allocation (in the freeing thread, or in the
+ * thread that handed the block over), so the allocations read later already
+ * include it and a read never shows more frees than allocations. Reading
+ * both in one pass, slot by slot, let a busy thread's frees outrun the
+ * allocations read a moment earlier.
+ */
+static void ta_slot_sum_freed(struct ta_slot *acc, const struct ta_slot *s)
+{
+	acc->freed_bytes += TA_LOAD(&s->freed_bytes);
+	acc->freed_objects += TA_LOAD(&s->freed_objects);
+}
+
+static void ta_slot_sum_allocated(struct ta_slot *acc, const struct ta_slot *s)
 {
 	acc->allocated_bytes += TA_LOAD(&s->allocated_bytes);
 	acc->allocated_objects += TA_LOAD(&s->allocated_objects);
-	acc->freed_bytes += TA_LOAD(&s->freed_bytes);
-	acc->freed_objects += TA_LOAD(&s->freed_objects);
 	acc->held += TA_LOAD(&s->held);
+}
+
+static void ta_group_sum(struct ta_slot *acc, const ta_group *g,
+                         void (*sum)(struct ta_slot *, const struct ta_slot *))
+{
+	uint32_t page = g->id >> TA_PAGE_SHIFT, idx = g->id & (TA_PAGE_SLOTS - 1);
+	struct ta_thread *th;
+
+	sum(acc, &g->totals);
+	cds_list_for_each_entry(th, &ta_threads, node) {
+		struct ta_page *pg = __atomic_load_n(&th->pages[page], __ATOMIC_ACQUIRE);
+
+		if (pg)
+			sum(acc, &pg->slot[idx]);
+	}
 }
 
 TA_API int ta_group_stats(const ta_group *g, struct ta_stats *out)
 {
 	struct ta_slot acc;
-	struct ta_thread *th;
-	uint32_t page, idx;
 
 	if (!g || !out)
 		return -EINVAL;
-	page = g->id >> TA_PAGE_SHIFT;
-	idx = g->id & (TA_PAGE_SLOTS - 1);
 	memset(&acc, 0, sizeof(acc));
 	pthread_mutex_lock(&ta_registry_lock);
-	ta_slot_sum(&acc, &g->totals);
-	cds_list_for_each_entry(th, &ta_threads, node) {
-		struct ta_page *pg = __atomic_load_n(&th->pages[page], __ATOMIC_ACQUIRE);
-
-		if (pg)
-			ta_slot_sum(&acc, &pg->slot[idx]);
-	}
+	ta_group_sum(&acc, g, ta_slot_sum_freed);
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	ta_group_sum(&acc, g, ta_slot_sum_allocated);
 	pthread_mutex_unlock(&ta_registry_lock);
 	out->allocated_bytes = acc.allocated_bytes;
 	out->allocated_objects = acc.allocated_objects;

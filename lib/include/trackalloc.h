@@ -191,7 +191,8 @@ struct ta_stats {
  *
  * Exact once the threads that allocate or free in @g are quiescent; while
  * they run, each field is a value it held recently. Cumulative fields never
- * go backwards between two reads, also while threads exit. Safe from any
+ * go backwards between two reads, also while threads exit, and a read never
+ * shows more objects or bytes freed than allocated. Safe from any
  * thread at any time (takes a lock; not async-signal-safe).
  *
  * Return: 0, or -EINVAL if @g or @out is NULL.
