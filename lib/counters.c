@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "ta-internal.h"
+#include "trailer.h"
 
 uint64_t ta_diag_foreign, ta_diag_double, ta_diag_corrupt, ta_diag_boot;
 

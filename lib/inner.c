@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "ta-internal.h"
+#include "trailer.h"
 
 struct ta_inner ta_inner;
 int ta_inner_state;
@@ -117,7 +118,7 @@ static void ta_secrets_init(void)
 	/* only its check bits are used: keep the top one set so that the
 	 * freed mark always differs from the live trailer */
 	ta_secret_freed = b | (1ull << 63);
-	ta_freed_flip = ta_secret_freed & (~0ull << (16 + TA_SLACK_BITS));
+	ta_freed_flip = ta_secret_freed & TA_CHECK_MASK;
 }
 
 #if defined(__SANITIZE_THREAD__)

@@ -125,11 +125,6 @@ static inline size_t ta_inner_usable(void *p)
 	return ta_inner_usable_call(p);
 }
 
-/* ---- trailer sizes (the format is in trailer.h) ------------------------- */
-#define TA_TRAILER 8u
-#define TA_SLACK_BITS 28
-#define TA_SLACK_MAX ((1u << TA_SLACK_BITS) - 1)
-
 /* ---- per-thread counters (thread.c, counters.c) -------------------------- */
 
 struct ta_slot {
@@ -306,12 +301,6 @@ void ta_groups_atfork_parent(void);
 void ta_groups_atfork_child(void);
 
 /* ---- diagnostics ------------------------------------------------------- */
-
-/* Check-bit secrets of live and freed trailers, set before the first block. */
-extern uint64_t ta_secret, ta_secret_freed;
-/* XORed into a trailer's check bits when its block is freed: the secret for
- * freed blocks, masked to the check bits once at start. */
-extern uint64_t ta_freed_flip;
 
 extern uint64_t ta_diag_foreign, ta_diag_double, ta_diag_corrupt, ta_diag_boot;
 #define TA_DIAG_INC(x) __atomic_add_fetch(&(x), 1, __ATOMIC_RELAXED)

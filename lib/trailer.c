@@ -37,18 +37,18 @@ static size_t ta_ext_size(const void *p, size_t usable)
 
 enum ta_verdict __attribute__((cold)) ta_inspect_slow(void *p, struct ta_block *b, uint64_t tr)
 {
-	uint64_t fields = tr & ~TA_CHECK_MASK;
-	size_t slack = (size_t)(fields >> 16);
+	uint64_t fields = ta_trailer_fields(tr);
+	size_t slack = ta_trailer_slack(tr);
 
 	b->fields = fields;
-	b->gid = (uint32_t)(tr & TA_GID_MASK);
+	b->gid = ta_trailer_gid(tr);
 	b->ext = 0;
 	if (b->usable < TA_TRAILER)
 		return TA_FOREIGN;
 	if (ta_glibc_chunk_is_free(p, tr))
 		return TA_FREED;
 	if (slack < TA_SLACK_MAX) {
-		if (tr == (ta_trailer_make(p, fields, ta_secret) ^ ta_freed_flip))
+		if (tr == ta_trailer_flip(ta_trailer_make(p, fields, ta_secret)))
 			return TA_FREED;
 		if (tr != ta_trailer_make(p, fields, ta_secret))
 			return TA_FOREIGN;
@@ -59,7 +59,7 @@ enum ta_verdict __attribute__((cold)) ta_inspect_slow(void *p, struct ta_block *
 	if (b->usable < 2 * TA_TRAILER)
 		return TA_FOREIGN;
 	b->ext = ta_ext_size(p, b->usable);
-	if (tr == (ta_trailer_make(p, fields, ta_secret ^ b->ext) ^ ta_freed_flip))
+	if (tr == ta_trailer_flip(ta_trailer_make(p, fields, ta_secret ^ b->ext)))
 		return TA_FREED;
 	if (tr != ta_trailer_make(p, fields, ta_secret ^ b->ext))
 		return TA_FOREIGN;

@@ -129,7 +129,7 @@ static TA_INLINE void *ta_seal(void *p, size_t n, size_t align)
 	/* glibc splits what it does not need off a chunk: the slack of a
 	 * non-mmapped chunk always fits, no ext block here */
 	ta_trailer_store(p, usable,
-	                 ta_trailer_make(p, ta_fields(gid, usable - TA_TRAILER - n), ta_secret));
+	                 ta_trailer_make(p, ta_trailer_pack(gid, usable - TA_TRAILER - n), ta_secret));
 	TA_BUMP(&s->allocated_bytes, n);
 	TA_BUMP(&s->allocated_objects, 1);
 	TA_BUMP(&s->held, usable + TA_TRAILER); /* the chunk size */
@@ -254,7 +254,7 @@ TA_EXPORT void free(void *p)
 {
 	struct ta_tls *t = &ta_tls;
 	struct ta_slot *s;
-	uint64_t tr, fields;
+	uint64_t tr;
 	size_t csize, size;
 	uint32_t gid;
 
@@ -277,12 +277,9 @@ TA_EXPORT void free(void *p)
 		return ta_free_slow(p);
 	csize = ta_chunk_size(csize); /* usable = csize - 8: the trailer is at csize - 16 */
 	tr = ta_trailer_load(p, csize - TA_TRAILER);
-	fields = tr & ~TA_CHECK_MASK;
-	/* the check bits are the top bits of the hash: compare only those */
-	if (TA_UNLIKELY(((((uintptr_t)p ^ fields ^ ta_secret) * TA_HASH_MUL) ^ tr) >>
-	                TA_CHECK_SHIFT))
+	if (TA_UNLIKELY(!ta_trailer_verifies(p, tr, ta_secret)))
 		return ta_free_slow(p);
-	gid = (uint32_t)(tr & TA_GID_MASK);
+	gid = ta_trailer_gid(tr);
 	if (TA_LIKELY(gid == t->gid)) {
 		s = t->fast;
 	} else {
@@ -292,8 +289,8 @@ TA_EXPORT void free(void *p)
 	}
 	if (TA_UNLIKELY(!s))
 		return ta_free_slow(p);
-	size = csize - 2 * TA_TRAILER - (size_t)((tr >> 16) & TA_SLACK_MAX);
-	ta_trailer_store(p, csize - TA_TRAILER, tr ^ ta_freed_flip);
+	size = csize - 2 * TA_TRAILER - ta_trailer_slack(tr);
+	ta_trailer_store(p, csize - TA_TRAILER, ta_trailer_flip(tr));
 	TA_BUMP(&s->freed_bytes, size);
 	TA_BUMP(&s->freed_objects, 1);
 	TA_DROP(&s->held, csize);
@@ -404,7 +401,7 @@ TA_EXPORT size_t malloc_usable_size(void *p)
 		return 0;
 	v = ta_inspect(p, &b);
 	if (v == TA_OWN)
-		return b.usable - ((b.fields >> 16) == TA_SLACK_MAX ? 2 : 1) * TA_TRAILER;
+		return ta_block_usable(&b);
 	return v == TA_FREED ? 0 : ta_inner.malloc_usable_size(p);
 }
 
