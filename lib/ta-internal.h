@@ -305,14 +305,17 @@ void ta_groups_atfork_child(void);
 extern uint64_t ta_diag_foreign, ta_diag_double, ta_diag_corrupt, ta_diag_boot;
 #define TA_DIAG_INC(x) __atomic_add_fetch(&(x), 1, __ATOMIC_RELAXED)
 
-/* ---- hooks: tracker callbacks and tracepoints (tracker.c, trace.c) ------- */
+/* ---- tracker (tracker.c; the hooks calling it are in hooks-internal.h) -- */
 
 /* Non-zero when a tracker is installed: the wrapper then takes the hook path. */
 extern int ta_tracker_active;
 
-/* ta_hook_alloc and ta_hook_free are inline, in trace-internal.h */
-void ta_hook_realloc(void *in, void *out, size_t old_size, size_t old_wrapped, size_t size,
-                     size_t wrapped, uint32_t src, uint32_t cur);
+void ta_tracker_call_alloc(const void *ptr, size_t size, size_t wrapped, uint32_t gid);
+void ta_tracker_call_free(const void *ptr, size_t size, size_t wrapped, uint32_t src,
+                          uint32_t cur);
+void ta_tracker_call_realloc(const void *in, const void *out, size_t old_size,
+                             size_t old_wrapped, size_t size, size_t wrapped, uint32_t src,
+                             uint32_t cur);
 
 /* ---- nesting stack (thread.c) ------------------------------------------ */
 

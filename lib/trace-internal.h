@@ -21,22 +21,22 @@ enum { TA_SPAN_BIND, TA_SPAN_UNBIND, TA_SPAN_ENTER, TA_SPAN_EXIT };
 
 #define ta_tp_state(name) __atomic_load_n(&lttng_ust_tracepoint_trackalloc___##name.state, __ATOMIC_RELAXED)
 
-/* @align is a constant on the plain-malloc path: one tracepoint to check */
-static inline int ta_hooks_alloc(size_t align)
+/* Whether a per-call event is enabled in some session. @align is a
+ * constant on the plain-malloc path: one tracepoint to check. */
+static inline int ta_trace_alloc_enabled(size_t align)
 {
-	return __atomic_load_n(&ta_tracker_active, __ATOMIC_RELAXED) |
-	       (align ? ta_tp_state(alloc_aligned) : ta_tp_state(alloc));
+	return align ? ta_tp_state(alloc_aligned) : ta_tp_state(alloc);
 }
-static inline int ta_hooks_free(void)
+static inline int ta_trace_free_enabled(void)
 {
-	return __atomic_load_n(&ta_tracker_active, __ATOMIC_RELAXED) | ta_tp_state(free);
+	return ta_tp_state(free);
 }
-static inline int ta_hooks_realloc(void)
+static inline int ta_trace_realloc_enabled(void)
 {
-	return __atomic_load_n(&ta_tracker_active, __ATOMIC_RELAXED) | ta_tp_state(realloc);
+	return ta_tp_state(realloc);
 }
 
-/* The per-call events, inline in the alloc and free hooks (below) */
+/* The per-call events (the hooks in hooks-internal.h emit them) */
 static inline void ta_trace_alloc(void *ptr, size_t size, size_t wrapped, size_t align,
                                   uint32_t gid)
 {
@@ -87,37 +87,37 @@ void ta_trace_setup(void);
 /* An attach request reached the allocator's cold path (wrapper.c). */
 void ta_trace_attach(void);
 bool ta_trace_loaded(void);
-/* LTTng-UST's threads (ust-threads.c) */
-bool ta_trace_is_ust_thread(void);
+/* LTTng-UST's threads (ust-threads.c). Classify the calling thread at its
+ * first hook: true (muted) for LTTng-UST's own threads, and while they are
+ * being started. */
+bool ta_trace_thread_classify(struct ta_tls *t);
 bool ta_ust_tid_listed(pid_t tid);
 int ta_task_list(pid_t *tids, int max);
 void ta_ust_tids_record(const pid_t *before, int nbefore);
 void ta_ust_tids_clear(void);
 /* Ask trackalloc record's gate to record this process (gate.c). */
 void ta_gate_join(void);
+/* Non-zero while a load may be starting LTTng-UST threads not listed yet
+ * (ust-threads.c reads it, the load in trace.c sets it). */
 extern int ta_ust_starting;
-static inline bool ta_trace_ust_starting(void)
-{
-	return __atomic_load_n(&ta_ust_starting, __ATOMIC_ACQUIRE);
-}
 void ta_trace_atfork_prepare(void);
 void ta_trace_atfork_parent(void);
 void ta_trace_atfork_child(void);
 
 #else
 
-static inline int ta_hooks_alloc(size_t align)
+static inline int ta_trace_alloc_enabled(size_t align)
 {
 	(void)align;
-	return __atomic_load_n(&ta_tracker_active, __ATOMIC_RELAXED);
+	return 0;
 }
-static inline int ta_hooks_free(void)
+static inline int ta_trace_free_enabled(void)
 {
-	return __atomic_load_n(&ta_tracker_active, __ATOMIC_RELAXED);
+	return 0;
 }
-static inline int ta_hooks_realloc(void)
+static inline int ta_trace_realloc_enabled(void)
 {
-	return __atomic_load_n(&ta_tracker_active, __ATOMIC_RELAXED);
+	return 0;
 }
 static inline void ta_trace_alloc(void *ptr, size_t size, size_t wrapped, size_t align,
                                   uint32_t gid)
@@ -155,12 +155,9 @@ static inline void ta_trace_setup(void)
 static inline void ta_trace_attach(void)
 {
 }
-static inline bool ta_trace_is_ust_thread(void)
+static inline bool ta_trace_thread_classify(struct ta_tls *t)
 {
-	return false;
-}
-static inline bool ta_trace_ust_starting(void)
-{
+	t->kind = TA_THREAD_PROGRAM;
 	return false;
 }
 static inline void ta_trace_atfork_prepare(void)
@@ -173,57 +170,5 @@ static inline void ta_trace_atfork_child(void)
 {
 }
 #endif
-
-/*
- * The alloc and free hooks, inline in the wrapper's out-of-line hook paths:
- * with only tracing on, a hook is the muting check, a quiet section (what
- * LTTng-UST allocates in it counts in root and raises nothing) and the
- * tracepoint. With a tracker set, the hook is out of line (tracker.c): the
- * tracker's callback and the tracepoint in a full library-internal section,
- * which also makes root the active group.
- */
-bool ta_hooks_classify(struct ta_tls *t);
-void ta_tracker_hook_alloc(void *ptr, size_t size, size_t wrapped, size_t align, uint32_t gid);
-void ta_tracker_hook_free(void *ptr, size_t size, size_t wrapped, uint32_t src, uint32_t cur);
-
-/* True when this thread's allocations must raise no hook. */
-static inline bool ta_hooks_muted(struct ta_tls *t)
-{
-	if (t->nesting)
-		return true;
-	if (TA_UNLIKELY(t->kind == TA_THREAD_UNKNOWN))
-		return ta_hooks_classify(t);
-	return false;
-}
-
-static inline void ta_hook_alloc(void *ptr, size_t size, size_t wrapped, size_t align,
-                                 uint32_t gid)
-{
-	struct ta_tls *t = &ta_tls;
-	struct ta_slot *fast;
-
-	if (ta_hooks_muted(t))
-		return;
-	if (TA_UNLIKELY(__atomic_load_n(&ta_tracker_active, __ATOMIC_RELAXED)))
-		return ta_tracker_hook_alloc(ptr, size, wrapped, align, gid);
-	fast = ta_quiet_enter(t);
-	ta_trace_alloc(ptr, size, wrapped, align, gid);
-	ta_quiet_exit(t, fast);
-}
-
-static inline void ta_hook_free(void *ptr, size_t size, size_t wrapped, uint32_t src,
-                                uint32_t cur)
-{
-	struct ta_tls *t = &ta_tls;
-	struct ta_slot *fast;
-
-	if (ta_hooks_muted(t))
-		return;
-	if (TA_UNLIKELY(__atomic_load_n(&ta_tracker_active, __ATOMIC_RELAXED)))
-		return ta_tracker_hook_free(ptr, size, wrapped, src, cur);
-	fast = ta_quiet_enter(t);
-	ta_trace_free(ptr, size, src, cur);
-	ta_quiet_exit(t, fast);
-}
 
 #endif /* TA_TRACE_INTERNAL_H */

@@ -96,9 +96,23 @@ bool ta_ust_tid_listed(pid_t tid)
 	return false;
 }
 
-bool ta_trace_is_ust_thread(void)
+/*
+ * A thread's first hook classifies it: LTTng-UST's own threads are treated
+ * as library code for good from then on (they enter a library-internal
+ * section they never leave, so they count in root). Returns whether the
+ * hook is muted.
+ */
+bool ta_trace_thread_classify(struct ta_tls *t)
 {
-	return ta_ust_tid_listed(gettid());
+	if (__atomic_load_n(&ta_ust_starting, __ATOMIC_ACQUIRE))
+		return true; /* classify once LTTng-UST's threads are listed */
+	if (!ta_ust_tid_listed(gettid())) {
+		t->kind = TA_THREAD_PROGRAM;
+		return false;
+	}
+	t->kind = TA_THREAD_UST;
+	ta_nest_enter();
+	return true;
 }
 
 /* In a fork child: the parent's threads are gone. */

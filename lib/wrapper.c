@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "hooks-internal.h"
 #include "ta-internal.h"
 #include "trace-internal.h"
 #include "trailer.h"
@@ -405,6 +406,13 @@ TA_EXPORT size_t malloc_usable_size(void *p)
 	return v == TA_FREED ? 0 : ta_inner.malloc_usable_size(p);
 }
 
+static void __attribute__((noinline)) ta_realloc_hooked(void *p, void *q,
+                                                       const struct ta_block *b, size_t n,
+                                                       size_t usable, uint32_t cur)
+{
+	ta_hook_realloc(p, q, b->size, b->usable, n, usable, b->gid, cur);
+}
+
 /* realloc of a block that is not ours (arena or foreign): copy into a new one. */
 static void *ta_realloc_copy(void *p, size_t old_usable, size_t n, bool inner_free)
 {
@@ -467,7 +475,7 @@ TA_EXPORT void *realloc(void *p, size_t n)
 	usable = ta_stamp(q, n, ta_tls_charge_gid(t));
 	ta_count_alloc(t, n, usable);
 	if (TA_UNLIKELY(ta_hooks_realloc()))
-		ta_hook_realloc(p, q, b.size, b.usable, n, usable, b.gid, t->gid);
+		ta_realloc_hooked(p, q, &b, n, usable, t->gid);
 	return q;
 }
 
