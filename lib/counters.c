@@ -102,21 +102,6 @@ TA_API int ta_group_stats(const ta_group *g, struct ta_stats *out)
 	return 0;
 }
 
-TA_API int ta_group_foreach(int (*fn)(ta_group *g, void *arg), void *arg)
-{
-	uint32_t id;
-
-	if (!fn)
-		return -EINVAL;
-	for (id = 0; id < __atomic_load_n(&ta_ngroups, __ATOMIC_ACQUIRE); id++) {
-		int ret = fn(ta_groups[id], arg);
-
-		if (ret)
-			return ret;
-	}
-	return 0;
-}
-
 TA_API int ta_diag_read(struct ta_diag *out)
 {
 	if (!out)

@@ -237,6 +237,21 @@ TA_API size_t ta_group_tags(const ta_group *g, const struct ta_tag **tags)
 	return g->ntags;
 }
 
+TA_API int ta_group_foreach(int (*fn)(ta_group *g, void *arg), void *arg)
+{
+	uint32_t id;
+
+	if (!fn)
+		return -EINVAL;
+	for (id = 0; id < __atomic_load_n(&ta_ngroups, __ATOMIC_ACQUIRE); id++) {
+		int ret = fn(ta_groups[id], arg);
+
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
 void ta_groups_atfork_prepare(void)
 {
 	pthread_mutex_lock(&ta_groups_lock);

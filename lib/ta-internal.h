@@ -177,6 +177,13 @@ enum ta_thread_kind {
 	TA_THREAD_LIBRARY, /* the library's (watcher, sampler, loader) */
 };
 
+/* Where a thread is in its life, as its TLS sees it. */
+enum ta_tls_state {
+	TA_TLS_NEW,    /* no allocation or enter yet: no state attached */
+	TA_TLS_LIVE,   /* attached to a struct ta_thread in the registry */
+	TA_TLS_EXITED, /* its pthread key destructor ran: counts go to totals */
+};
+
 /* Initial-exec TLS: the fast path reads only this. */
 struct ta_tls {
 	struct ta_slot *slot;   /* slot of the active group; NULL: not set up */
@@ -185,7 +192,7 @@ struct ta_tls {
 	struct ta_thread *th;
 	uint32_t gid;           /* active group id */
 	uint32_t nesting;       /* > 0 while the library itself runs */
-	int state;              /* 0 new, 1 live, 2 exited (counts go to totals) */
+	int state;              /* enum ta_tls_state */
 	int kind;               /* enum ta_thread_kind */
 	struct ta_slot *root_slot; /* this thread's slot of root */
 	uint32_t saved_gid;     /* active group before the outermost nesting */
@@ -231,7 +238,7 @@ static inline void ta_nest_exit(void)
 
 	if (--t->nesting == 0) {
 		t->gid = t->saved_gid;
-		ta_tls_set_slot(t, t->state == 1 ? t->saved_slot : NULL);
+		ta_tls_set_slot(t, t->state == TA_TLS_LIVE ? t->saved_slot : NULL);
 	}
 }
 
@@ -317,7 +324,7 @@ void ta_tracker_call_realloc(const void *in, const void *out, size_t old_size,
                              size_t old_wrapped, size_t size, size_t wrapped, uint32_t src,
                              uint32_t cur);
 
-/* ---- nesting stack (thread.c) ------------------------------------------ */
+/* ---- nesting stack (guards.c) ------------------------------------------ */
 
 struct ta_frame *ta_frame_push(uint32_t gid, uint64_t span_id, bool unbound);
 void ta_frame_unwind(uint32_t depth);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Per-thread state: the counter slots the fast path writes, the nesting stack
- * of guards and spans, and the thread registry that counter readers walk.
+ * Per-thread state: the counter slots the fast path writes and the thread
+ * registry that counter readers walk (the nesting stack that guards and
+ * spans push onto is in guards.c).
  *
  * The registry is a liburcu list under ta_registry_lock. Only slow paths take
  * the lock: thread set-up and exit, counter reads, the waits for threads
@@ -11,12 +12,10 @@
  * reader or a tracker change never touches freed memory.
  */
 #define _GNU_SOURCE
-#include <errno.h>
 #include <sched.h>
 #include <string.h>
 
 #include "ta-internal.h"
-#include "trace-internal.h"
 
 TA_TLS struct ta_tls ta_tls;
 
@@ -85,15 +84,15 @@ static struct ta_thread *ta_thread_alloc(void)
  */
 void ta_thread_setup(struct ta_tls *t)
 {
-	if (t->state == 2)
+	if (t->state == TA_TLS_EXITED)
 		return;
-	if (t->state == 0) {
+	if (t->state == TA_TLS_NEW) {
 		struct ta_thread *th = ta_thread_alloc();
 
 		if (!th)
 			return;
 		t->th = th;
-		t->state = 1;
+		t->state = TA_TLS_LIVE;
 		t->root_slot = ta_thread_slot(th, 0);
 		/* The slot must be valid before pthread_setspecific, which may
 		 * allocate and come back here. */
@@ -135,7 +134,7 @@ static void ta_thread_exit(void *arg)
 	/* Counts made from here on (later destructors, TLS teardown) go to
 	 * the totals. The fold and the unlink happen under the lock that
 	 * readers take, so no read sees them half done. */
-	t->state = 2;
+	t->state = TA_TLS_EXITED;
 	t->root_slot = NULL;
 	ta_tls_set_slot(t, NULL);
 	t->saved_slot = NULL;
@@ -213,106 +212,6 @@ void ta_threads_quiesce(size_t offset)
 		while (__atomic_load_n(w[i].gen, __ATOMIC_ACQUIRE) == w[i].seen)
 			sched_yield();
 	ta_inner.free(w);
-}
-
-/* ---- the nesting stack: guards and spans ------------------------------ */
-
-/* Push a frame that makes @gid active. Return the frame, or NULL (errno). */
-struct ta_frame *ta_frame_push(uint32_t gid, uint64_t span_id, bool unbound)
-{
-	struct ta_tls *t = &ta_tls;
-	struct ta_thread *th;
-	struct ta_frame *f;
-
-	if (!t->th)
-		ta_thread_setup(t);
-	th = t->th;
-	if (!th) {
-		errno = ENOMEM;
-		return NULL;
-	}
-	if (th->depth == th->stack_cap) {
-		uint32_t cap = th->stack_cap ? th->stack_cap * 2 : 16;
-		struct ta_frame *stack;
-
-		if (th->depth >= TA_NEST_MAX) {
-			errno = ENOSPC;
-			return NULL;
-		}
-		if (cap > TA_NEST_MAX)
-			cap = TA_NEST_MAX;
-		stack = ta_inner.realloc(th->stack, cap * sizeof(*stack));
-		if (!stack) {
-			errno = ENOMEM;
-			return NULL;
-		}
-		th->stack = stack;
-		th->stack_cap = cap;
-	}
-	f = &th->stack[th->depth++];
-	f->seq = (th->serial << 32) | ++th->next_seq;
-	f->span_id = span_id;
-	f->prev_gid = t->nesting ? t->saved_gid : t->gid;
-	f->gid = unbound ? f->prev_gid : gid;
-	f->unbound = unbound;
-	if (!unbound)
-		ta_thread_make_active(t, gid);
-	return f;
-}
-
-/* Pop every frame from @depth (1-based position) upward, restoring the group
- * that was active before that frame. */
-void ta_frame_unwind(uint32_t depth)
-{
-	struct ta_tls *t = &ta_tls;
-	struct ta_thread *th = t->th;
-	uint32_t prev = th->stack[depth - 1].prev_gid;
-
-	th->depth = depth - 1;
-	ta_thread_make_active(t, prev);
-}
-
-TA_API ta_guard ta_group_enter(ta_group *g)
-{
-	ta_guard guard = { 0, 0, 0 };
-	struct ta_frame *f;
-
-	if (!g) {
-		errno = EINVAL;
-		return guard;
-	}
-	f = ta_frame_push(g->id, 0, false);
-	if (!f)
-		return guard;
-	guard._ta_seq = f->seq;
-	guard._ta_depth = ta_frame_depth();
-	guard._ta_group_id = g->id;
-	ta_trace_group_enter(g->id, f->prev_gid);
-	return guard;
-}
-
-TA_API int ta_guard_exit(ta_guard *guard)
-{
-	struct ta_frame *f;
-	bool innermost;
-
-	if (!guard || !guard->_ta_seq)
-		return -EINVAL;
-	f = ta_frame_at(guard->_ta_depth);
-	if (!f || f->seq != guard->_ta_seq || f->span_id)
-		return -EINVAL; /* stale, exited, or another thread's */
-	innermost = guard->_ta_depth == ta_frame_depth();
-	ta_trace_group_exit(f->gid, f->prev_gid);
-	ta_frame_unwind(guard->_ta_depth);
-	guard->_ta_seq = 0;
-	return innermost ? 0 : -EINVAL;
-}
-
-TA_API ta_group *ta_group_current(void)
-{
-	struct ta_tls *t = &ta_tls;
-
-	return ta_group_by_id(t->nesting ? t->saved_gid : t->gid);
 }
 
 /* ---- fork ------------------------------------------------------------- */
