@@ -346,7 +346,7 @@ static inline uint32_t ta_frame_depth(void)
 	return th ? th->depth : 0;
 }
 
-/* ---- configuration (config.c) ------------------------------------------ */
+/* ---- configuration (options.c, exit-report.c) -------------------------- */
 
 #define TA_SAMPLE_MS_MAX 3600000u
 
@@ -362,7 +362,19 @@ struct ta_config {
 
 extern struct ta_config ta_config;
 
+/* The environment (options.c) */
+void ta_config_init(void);
 int ta_parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out);
+/* Say something on stderr (start and exit only), through a private copy of
+ * it once ta_warn_keep_stderr() made one. */
+void ta_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void ta_warn_keep_stderr(void);
+extern int ta_warn_fd;
+
+/* The exit report (exit-report.c): TRACKALLOC_REPORT. */
+void ta_exit_report_setup(void);
+/* Write the JSON report to @fd: 0, -ENOMEM, or the negative errno of a
+ * failed write. */
 int ta_report_to_fd(int fd);
 
 /* ---- LTTng-UST's descriptors (fdguard.c) -------------------------------- */

@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Start-up and fork: the library's first constructor, and the fork handlers
+ * that keep every structure consistent across fork().
+ */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <sys/single_threaded.h>
+
+#include "ta-internal.h"
+#include "trace-internal.h"
+
+/*
+ * Each handler runs as library code: what it (or liburcu, or LTTng-UST
+ * through it) allocates or frees counts in root and raises no hook.
+ *
+ * The library's locks are held across a fork only while other threads
+ * exist: then one of them may hold a lock, which the child could never
+ * take. A single-threaded process takes none, as glibc does for its own:
+ * the only holder could be the forking thread itself, interrupted by the
+ * signal handler that forks (POSIX allows fork there), and waiting for
+ * itself would never end. Its interrupted section then resumes in both
+ * processes as it would have without the fork.
+ */
+static bool ta_fork_locked;
+
+static void ta_atfork_prepare(void)
+{
+	ta_nest_enter();
+	ta_trace_atfork_prepare();
+	ta_fork_locked = !__libc_single_threaded;
+	if (ta_fork_locked) {
+		ta_spans_atfork_prepare();
+		ta_tracker_atfork_prepare();
+		ta_groups_atfork_prepare();
+		ta_threads_atfork_prepare();
+	}
+	ta_nest_exit();
+}
+
+static void ta_atfork_parent(void)
+{
+	ta_nest_enter();
+	if (ta_fork_locked) {
+		ta_threads_atfork_parent();
+		ta_groups_atfork_parent();
+		ta_tracker_atfork_parent();
+		ta_spans_atfork_parent();
+	}
+	ta_trace_atfork_parent();
+	ta_nest_exit();
+}
+
+static void ta_atfork_child(void)
+{
+	ta_nest_enter();
+	ta_threads_atfork_child(ta_fork_locked);
+	if (ta_fork_locked) {
+		ta_groups_atfork_child();
+		ta_tracker_atfork_child();
+	}
+	ta_spans_atfork_child(ta_fork_locked);
+	ta_trace_atfork_child();
+	ta_nest_exit();
+}
+
+/* ---- start ----------------------------------------------------------- */
+
+__attribute__((constructor(101))) static void ta_init(void)
+{
+	ta_inner_init();
+	ta_nest_enter();
+	ta_fdguard_init();
+	ta_config_init();
+	pthread_atfork(ta_atfork_prepare, ta_atfork_parent, ta_atfork_child);
+	ta_exit_report_setup();
+	ta_nest_exit();
+	ta_trace_setup();
+}
