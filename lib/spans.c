@@ -4,19 +4,11 @@
  * drive allocation groups.
  *
  * The span table maps a span id to a group id. It is a liburcu lock-free hash
- * table (cds_lfht) with an RCU flavor of this file's own, because urcu-bp's
- * read side cost more than the lookup: an out-of-line call and a
- * global-dynamic TLS access on each of lock and unlock, and a fence when
- * membarrier is not in use. Here a read-side section is two stores to the
- * calling thread's state (odd generation on entry, even on exit), reached
- * through initial-exec TLS; the writer makes them visible with membarrier
- * (private expedited) before it looks for threads inside a section, and waits
- * for each one it sees to leave (ta_threads_quiesce). Without membarrier the
- * reader issues a full fence on entry instead. Every thread that can enter a
- * span already has a registered state, so no registration with liburcu.
+ * table (cds_lfht) with the library's own RCU flavor (rcu.c), because
+ * urcu-bp's read side cost more than the lookup.
  *
  * ta_span_enter looks the id up inside an RCU read-side section, copies the
- * group id into a new frame of the thread's nesting stack (thread.c) and
+ * group id into a new frame of the thread's nesting stack (guards.c) and
  * leaves: no lock, no allocation through the wrapper. ta_span_exit never reads
  * the table: the frame says what to restore, so binding or unbinding a span
  * while threads are inside it changes later enters only.
@@ -52,13 +44,11 @@
 #include <sched.h>
 #include <stddef.h>
 #include <stdlib.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-#include <linux/membarrier.h>
 
-#include <urcu/flavor.h>
 #include <urcu/rculfhash.h>
 
+#include "rcu-internal.h"
+#include "span-dir-internal.h"
 #include "ta-internal.h"
 #include "trace-internal.h"
 
@@ -68,13 +58,6 @@
  * it, and that every read-side section ends before the grace period that
  * precedes the entry's free.
  */
-#if defined(__SANITIZE_THREAD__)
-#define TA_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define TA_TSAN 1
-#endif
-#endif
 #ifdef TA_TSAN
 #include <sanitizer/tsan_interface.h>
 #define TA_TSAN_RELEASE(p) __tsan_release((void *)(p))
@@ -116,27 +99,6 @@ struct ta_span {
 /* Published with release once, on the first bind; never freed. */
 static struct cds_lfht *ta_spans_ht;
 
-/*
- * The directory: in front of the table, sets of two ways, each a copy of one
- * binding (id and group id), indexed by hash. A lookup that misses the
- * per-thread cache reads its id's set first, one cache line, and walks the
- * table only when neither way holds the id (another id took its place, or the
- * id is not bound). A way is a sequence lock: the writer makes its sequence
- * odd while it changes the way, and a reader takes the copy only when the
- * sequence was even and did not change around its reads. The directory is
- * replaced whole (the old one freed after a grace period) when the bound ids
- * outgrow it; NULL when it could not be allocated, and then every lookup
- * walks the table.
- */
-struct ta_span_way {
-	uint32_t seq; /* odd while the writer changes the way */
-	uint32_t gid;
-	uint64_t id; /* 0: empty */
-};
-struct ta_span_dir {
-	unsigned long mask; /* sets - 1 */
-	struct ta_span_way way[][2];
-};
 static struct ta_span_dir *ta_spans_dir;
 
 /* Writer state, under ta_spans_lock. */
@@ -193,37 +155,15 @@ static inline struct ta_span_cached *ta_span_cached(unsigned long hash)
 	return &ta_span_cache[(hash >> 32) % TA_SPAN_CACHED];
 }
 
-static inline struct ta_span_way *ta_span_dir_set(struct ta_span_dir *d, unsigned long hash)
-{
-	return d->way[hash & d->mask];
-}
-
-/* Does way @w hold @id? Then its group id is in *@gid. */
-static inline bool ta_span_way_read(struct ta_span_way *w, uint64_t id, uint32_t *gid)
-{
-	uint32_t seq = __atomic_load_n(&w->seq, __ATOMIC_ACQUIRE), g;
-
-	if (__atomic_load_n(&w->id, __ATOMIC_RELAXED) != id)
-		return false;
-	g = __atomic_load_n(&w->gid, __ATOMIC_RELAXED);
-	__atomic_thread_fence(__ATOMIC_ACQUIRE);
-	if ((seq & 1) || __atomic_load_n(&w->seq, __ATOMIC_RELAXED) != seq)
-		return false;
-	*gid = g;
-	return true;
-}
-
 /* Is @id (of hash @hash) in the directory? Then its group id is in *@gid.
  * Inside a read-side section. */
 static inline bool ta_span_dir_find(unsigned long hash, uint64_t id, uint32_t *gid)
 {
 	struct ta_span_dir *d = __atomic_load_n(&ta_spans_dir, __ATOMIC_ACQUIRE);
-	struct ta_span_way *set;
 
 	if (TA_UNLIKELY(!d))
 		return false;
-	set = ta_span_dir_set(d, hash);
-	return ta_span_way_read(&set[0], id, gid) || ta_span_way_read(&set[1], id, gid);
+	return ta_span_dir_read(d, hash, id, gid);
 }
 
 /* The entry bound to @id (of hash @hash) in the table, or NULL. Inside a
@@ -253,135 +193,6 @@ static inline bool ta_span_find(struct cds_lfht *ht, unsigned long hash, uint64_
 		*gid = e->gid;
 	return e != NULL;
 }
-
-/* ---- the read side ------------------------------------------------------ */
-
-/* Readers fence on entry (no membarrier; under ThreadSanitizer, which does
- * not know membarrier, always). Set before the table is published. */
-static int ta_rcu_fences;
-/* Read-side sections of liburcu's own resize code (through the flavor):
- * rare, and on threads that may have no state here. */
-static uint64_t ta_rcu_anon;
-
-/* Only the owner writes its generation; writers read it. */
-static inline void ta_rcu_gen_bump(struct ta_thread *th, int order)
-{
-	__atomic_store_n(&th->rcu_gen, __atomic_load_n(&th->rcu_gen, __ATOMIC_RELAXED) + 1, order);
-}
-
-static inline void ta_rcu_read_lock(struct ta_thread *th)
-{
-	if (th->rcu_nest++ == 0) {
-		ta_rcu_gen_bump(th, __ATOMIC_RELAXED);
-		if (TA_UNLIKELY(ta_rcu_fences))
-			__atomic_thread_fence(__ATOMIC_SEQ_CST);
-		else /* the writer's membarrier stands for the fence */
-			__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	}
-}
-
-static inline void ta_rcu_read_unlock(struct ta_thread *th)
-{
-	if (--th->rcu_nest == 0)
-		ta_rcu_gen_bump(th, __ATOMIC_RELEASE);
-}
-
-static long ta_membarrier(int cmd)
-{
-	return syscall(__NR_membarrier, cmd, 0);
-}
-
-/* Choose how readers publish their entry. No reader exists yet. */
-static void ta_rcu_init(void)
-{
-#ifdef TA_TSAN
-	ta_rcu_fences = 1;
-#else
-	long cmds = ta_membarrier(MEMBARRIER_CMD_QUERY);
-
-	ta_rcu_fences = !(cmds > 0 && (cmds & MEMBARRIER_CMD_PRIVATE_EXPEDITED) &&
-	                  ta_membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED) == 0);
-#endif
-}
-
-/*
- * Wait until every read-side section begun before the call has ended. The
- * caller is in none. A reader whose odd generation the scan below misses
- * began its section after the barrier, and so sees every change made to the
- * table before the call.
- */
-static void ta_rcu_synchronize(void)
-{
-	if (ta_rcu_fences)
-		__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	else if (ta_membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) != 0)
-		(void)ta_membarrier(MEMBARRIER_CMD_GLOBAL); /* slower, never refused */
-	ta_threads_quiesce(offsetof(struct ta_thread, rcu_gen));
-	while (__atomic_load_n(&ta_rcu_anon, __ATOMIC_ACQUIRE))
-		sched_yield();
-}
-
-/*
- * The flavor liburcu's hash table calls. It takes read-side sections only in
- * resize code, on the resizing thread or on helper threads it joins; those
- * count in ta_rcu_anon (a shared counter: a resize is rare). Nothing here
- * defers work: the table has no lazy resize, so call_rcu is never used and
- * waits in place if it ever is.
- */
-static void ta_rcu_flavor_read_lock(void)
-{
-	__atomic_add_fetch(&ta_rcu_anon, 1, __ATOMIC_SEQ_CST);
-}
-
-static void ta_rcu_flavor_read_unlock(void)
-{
-	__atomic_sub_fetch(&ta_rcu_anon, 1, __ATOMIC_RELEASE);
-}
-
-static int ta_rcu_flavor_read_ongoing(void)
-{
-	struct ta_thread *th = ta_tls.th;
-
-	return (th && th->rcu_nest) || __atomic_load_n(&ta_rcu_anon, __ATOMIC_RELAXED);
-}
-
-static void ta_rcu_flavor_nothing(void)
-{
-}
-
-static void ta_rcu_flavor_call(struct rcu_head *head, void (*func)(struct rcu_head *head))
-{
-	ta_rcu_synchronize();
-	func(head);
-}
-
-static void ta_rcu_flavor_defer(void (*fct)(void *p), void *p)
-{
-	ta_rcu_synchronize();
-	fct(p);
-}
-
-static void ta_rcu_flavor_atfork(struct urcu_atfork *atfork)
-{
-	(void)atfork; /* no resize worker: nothing to stop across fork */
-}
-
-static const struct rcu_flavor_struct ta_rcu_flavor = {
-	.read_lock = ta_rcu_flavor_read_lock,
-	.read_unlock = ta_rcu_flavor_read_unlock,
-	.read_ongoing = ta_rcu_flavor_read_ongoing,
-	.read_quiescent_state = ta_rcu_flavor_nothing,
-	.update_call_rcu = ta_rcu_flavor_call,
-	.update_synchronize_rcu = ta_rcu_synchronize,
-	.update_defer_rcu = ta_rcu_flavor_defer,
-	.thread_offline = ta_rcu_flavor_nothing,
-	.thread_online = ta_rcu_flavor_nothing,
-	.register_thread = ta_rcu_flavor_nothing,
-	.unregister_thread = ta_rcu_flavor_nothing,
-	.barrier = ta_rcu_flavor_nothing,
-	.register_rculfhash_atfork = ta_rcu_flavor_atfork,
-	.unregister_rculfhash_atfork = ta_rcu_flavor_atfork,
-};
 
 /* This thread's state, set up on its first use; NULL when memory is short. */
 static inline struct ta_thread *ta_rcu_reader(void)
@@ -444,54 +255,6 @@ static void ta_spans_reclaim(void)
 	ta_spans_nretired = 0;
 }
 
-/* Write @id and @gid into way @w. Writer lock held. */
-static void ta_span_way_write(struct ta_span_way *w, uint64_t id, uint32_t gid)
-{
-	uint32_t seq = w->seq;
-
-	__atomic_store_n(&w->seq, seq + 1, __ATOMIC_RELAXED);
-	__atomic_thread_fence(__ATOMIC_RELEASE);
-	__atomic_store_n(&w->id, id, __ATOMIC_RELAXED);
-	__atomic_store_n(&w->gid, gid, __ATOMIC_RELAXED);
-	__atomic_store_n(&w->seq, seq + 2, __ATOMIC_RELEASE);
-}
-
-/*
- * Copy the binding of @e into its set of @d: into an empty way, or else
- * first, where the previous first moves to the second way (the latest bound
- * id is likely the next entered; the one pushed out is still found in the
- * table). Writer lock held.
- */
-static void ta_span_dir_add(struct ta_span_dir *d, unsigned long hash, const struct ta_span *e)
-{
-	struct ta_span_way *set;
-
-	if (!d)
-		return;
-	set = ta_span_dir_set(d, hash);
-	if (!set[0].id) {
-		ta_span_way_write(&set[0], e->id, e->gid);
-	} else if (!set[1].id) {
-		ta_span_way_write(&set[1], e->id, e->gid);
-	} else {
-		ta_span_way_write(&set[1], set[0].id, set[0].gid);
-		ta_span_way_write(&set[0], e->id, e->gid);
-	}
-}
-
-/* Take the unbound @id out of the directory. Writer lock held. */
-static void ta_span_dir_del(struct ta_span_dir *d, unsigned long hash, uint64_t id)
-{
-	struct ta_span_way *set;
-
-	if (!d)
-		return;
-	set = ta_span_dir_set(d, hash);
-	for (int w = 0; w < 2; w++)
-		if (set[w].id == id)
-			ta_span_way_write(&set[w], 0, 0);
-}
-
 /*
  * Keep at least one set per bound id: double when the ids outnumber the
  * sets, halve when they fill less than an eighth. The new directory is
@@ -513,13 +276,12 @@ static void ta_spans_dir_fit(struct cds_lfht *ht, struct ta_thread *th)
 		want /= 2;
 	if (want == sets)
 		return;
-	d = calloc(1, sizeof(*d) + want * sizeof(d->way[0]));
+	d = ta_span_dir_new(want);
 	if (!d)
 		return;
-	d->mask = want - 1;
 	ta_rcu_read_lock(th);
 	cds_lfht_for_each_entry (ht, &iter, e, node)
-		ta_span_dir_add(d, ta_span_hash(e->id), e);
+		ta_span_dir_add(d, ta_span_hash(e->id), e->id, e->gid);
 	ta_rcu_read_unlock(th);
 	__atomic_store_n(&ta_spans_dir, d, __ATOMIC_RELEASE);
 	if (old) {
@@ -562,7 +324,7 @@ static int ta_span_bind_locked(uint64_t span_id, uint32_t gid)
 	ta_rcu_read_lock(th);
 	cds_lfht_add(ht, hash, &e->node);
 	ta_rcu_read_unlock(th);
-	ta_span_dir_add(ta_spans_dir, hash, e);
+	ta_span_dir_add(ta_spans_dir, hash, e->id, e->gid);
 	ta_span_stripe_bump(hash);
 	ta_spans_count++;
 	ta_trace_span(TA_SPAN_BIND, span_id, gid);
@@ -756,9 +518,8 @@ void ta_spans_atfork_parent(void)
 
 void ta_spans_atfork_child(bool locked)
 {
-	if (ta_spans_ht && !ta_rcu_fences &&
-	    ta_membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED) != 0)
-		ta_rcu_fences = 1;
+	if (ta_spans_ht)
+		ta_rcu_atfork_child();
 	if (locked)
 		pthread_mutex_unlock(&ta_spans_lock);
 }

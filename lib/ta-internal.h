@@ -25,6 +25,14 @@
 #define TA_INLINE inline __attribute__((always_inline))
 #define TA_TLS __thread __attribute__((tls_model("initial-exec")))
 
+#if defined(__SANITIZE_THREAD__)
+#define TA_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define TA_TSAN 1
+#endif
+#endif
+
 /* Owner-written, reader-summed counters: plain relaxed loads and stores, never
  * a read-modify-write instruction on shared memory. */
 #define TA_LOAD(p) __atomic_load_n((p), __ATOMIC_RELAXED)
