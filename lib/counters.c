@@ -46,7 +46,7 @@ void ta_count_free_slow(uint32_t gid, size_t size, size_t wrapped)
 /*
  * A reader sums each counter over the group's totals and every live thread's
  * slot while the owners keep writing. Frees are read first, in a pass of
- * their own, and allocations after an acquire fence: every free a reader
+ * their own (acquire loads), and allocations after them: every free a reader
  * counts was preceded by its allocation (in the freeing thread, or in the
  * thread that handed the block over), so the allocations read later already
  * include it and a read never shows more frees than allocations. Reading
@@ -55,8 +55,9 @@ void ta_count_free_slow(uint32_t gid, size_t size, size_t wrapped)
  */
 static void ta_slot_sum_freed(struct ta_slot *acc, const struct ta_slot *s)
 {
-	acc->freed_bytes += TA_LOAD(&s->freed_bytes);
-	acc->freed_objects += TA_LOAD(&s->freed_objects);
+	/* acquire: no later load (the allocations) moves before these */
+	acc->freed_bytes += __atomic_load_n(&s->freed_bytes, __ATOMIC_ACQUIRE);
+	acc->freed_objects += __atomic_load_n(&s->freed_objects, __ATOMIC_ACQUIRE);
 }
 
 static void ta_slot_sum_allocated(struct ta_slot *acc, const struct ta_slot *s)
@@ -90,7 +91,6 @@ TA_API int ta_group_stats(const ta_group *g, struct ta_stats *out)
 	memset(&acc, 0, sizeof(acc));
 	pthread_mutex_lock(&ta_registry_lock);
 	ta_group_sum(&acc, g, ta_slot_sum_freed);
-	__atomic_thread_fence(__ATOMIC_ACQUIRE);
 	ta_group_sum(&acc, g, ta_slot_sum_allocated);
 	pthread_mutex_unlock(&ta_registry_lock);
 	out->allocated_bytes = acc.allocated_bytes;
