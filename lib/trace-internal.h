@@ -104,6 +104,21 @@ void ta_trace_atfork_prepare(void);
 void ta_trace_atfork_parent(void);
 void ta_trace_atfork_child(void);
 
+/* Between the LTTng files: trace.c (events), trace-threads.c (watcher and
+ * sampler), trace-load.c (loading, attach, fork). */
+void ta_trace_tracepoints_defer(void);
+void ta_trace_tracepoints_register(void);
+int ta_tp_sessions(struct lttng_ust_tracepoint *tp, const void **out, int max);
+int ta_tp_recording(struct lttng_ust_tracepoint *tp);
+void ta_trace_sample_all(void);
+/* At exit: stop the library's threads, then a last sample (once). */
+void ta_trace_finish(void);
+void ta_watcher_start(void);
+/* First thing on a library thread: signals blocked, counts in root. */
+void ta_internal_thread_start(void);
+int ta_thread_detached(void *(*fn)(void *), int *running);
+void ta_trace_threads_atfork_child(void);
+
 #else
 
 static inline int ta_trace_alloc_enabled(size_t align)
