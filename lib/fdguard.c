@@ -21,8 +21,6 @@
 
 #include "ta-internal.h"
 
-#define TA_EXPORT __attribute__((visibility("default")))
-
 /* The next definitions, resolved at start (ta_fdguard_init), or on first
  * use when a close comes from another library's constructor, before ours. */
 static int (*ta_next_close)(int);
@@ -106,7 +104,7 @@ void ta_fdguard_thread_init(void)
 }
 
 
-TA_EXPORT int close(int fd)
+TA_API int close(int fd)
 {
 	int (*safe)(int, int (*)(int)) = ta_guard_close();
 
@@ -118,7 +116,7 @@ TA_EXPORT int close(int fd)
 	return safe ? safe(fd, ta_next_close) : ta_next_close(fd);
 }
 
-TA_EXPORT int fclose(FILE *stream)
+TA_API int fclose(FILE *stream)
 {
 	TA_NEXT(ta_next_fclose, "fclose");
 	if (!ta_next_fclose) {
@@ -130,7 +128,7 @@ TA_EXPORT int fclose(FILE *stream)
 	return ta_next_fclose(stream);
 }
 
-TA_EXPORT void closefrom(int lowfd)
+TA_API void closefrom(int lowfd)
 {
 	if (ta_guard_close() && ta_ust_safe_closefrom) {
 		(void)ta_ust_safe_closefrom(lowfd, ta_next_close);
@@ -146,7 +144,7 @@ TA_EXPORT void closefrom(int lowfd)
  * through LTTng-UST's close helper (up to the highest one that can be
  * open); marking the range close-on-exec closes nothing and passes through.
  */
-TA_EXPORT int close_range(unsigned int first, unsigned int last, int flags)
+TA_API int close_range(unsigned int first, unsigned int last, int flags)
 {
 	int (*safe)(int, int (*)(int)) = ta_guard_close();
 	long max;

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Internal declarations shared by the library's sources. Nothing here is
- * exported: the build uses hidden visibility and only TA_API symbols and the
- * malloc family leave libtrackalloc.so.
+ * exported: the build uses hidden visibility, and only what is marked TA_API
+ * (trackalloc.h's macro: the API, the malloc family, the descriptor guard's
+ * close family) leaves libtrackalloc.so.
  */
 #ifndef TA_INTERNAL_H
 #define TA_INTERNAL_H

@@ -22,8 +22,6 @@
 #include "trace-internal.h"
 #include "trailer.h"
 
-#define TA_EXPORT __attribute__((visibility("default")))
-
 /* C23 free_sized and free_aligned_sized: glibc 2.36 does not declare them. */
 void free_sized(void *p, size_t size);
 void free_aligned_sized(void *p, size_t align, size_t size);
@@ -186,7 +184,7 @@ static void *__attribute__((noinline, cold)) ta_malloc_unready(size_t n)
 	return p ? ta_seal_plain(p, n) : NULL;
 }
 
-TA_EXPORT void *malloc(size_t n)
+TA_API void *malloc(size_t n)
 {
 	void *p;
 
@@ -251,7 +249,7 @@ static void __attribute__((noinline)) ta_free_hooked(void *p, size_t size, size_
 	ta_inner.free(p);
 }
 
-TA_EXPORT void free(void *p)
+TA_API void free(void *p)
 {
 	struct ta_tls *t = &ta_tls;
 	struct ta_slot *s;
@@ -300,20 +298,20 @@ TA_EXPORT void free(void *p)
 	ta_inner.free(p);
 }
 
-TA_EXPORT void free_sized(void *p, size_t size)
+TA_API void free_sized(void *p, size_t size)
 {
 	(void)size;
 	free(p);
 }
 
-TA_EXPORT void free_aligned_sized(void *p, size_t align, size_t size)
+TA_API void free_aligned_sized(void *p, size_t align, size_t size)
 {
 	(void)align;
 	(void)size;
 	free(p);
 }
 
-TA_EXPORT void *calloc(size_t nmemb, size_t size)
+TA_API void *calloc(size_t nmemb, size_t size)
 {
 	size_t n;
 	void *p;
@@ -339,7 +337,7 @@ static void *ta_aligned(size_t align, size_t n)
 	return ta_seal(p, n, align);
 }
 
-TA_EXPORT void *memalign(size_t align, size_t n)
+TA_API void *memalign(size_t align, size_t n)
 {
 	if (TA_UNLIKELY(!ta_ready()))
 		return ta_boot_alloc(n, align);
@@ -347,12 +345,12 @@ TA_EXPORT void *memalign(size_t align, size_t n)
 }
 
 /* glibc 2.36 makes aligned_alloc an alias of memalign: same semantics here. */
-TA_EXPORT void *aligned_alloc(size_t align, size_t n)
+TA_API void *aligned_alloc(size_t align, size_t n)
 {
 	return memalign(align, n);
 }
 
-TA_EXPORT int posix_memalign(void **out, size_t align, size_t n)
+TA_API int posix_memalign(void **out, size_t align, size_t n)
 {
 	void *p;
 	int err;
@@ -371,12 +369,12 @@ TA_EXPORT int posix_memalign(void **out, size_t align, size_t n)
 	return 0;
 }
 
-TA_EXPORT void *valloc(size_t n)
+TA_API void *valloc(size_t n)
 {
 	return memalign((size_t)sysconf(_SC_PAGESIZE), n);
 }
 
-TA_EXPORT void *pvalloc(size_t n)
+TA_API void *pvalloc(size_t n)
 {
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
 	size_t rounded;
@@ -389,7 +387,7 @@ TA_EXPORT void *pvalloc(size_t n)
 	return memalign(page, rounded ? rounded : page);
 }
 
-TA_EXPORT size_t malloc_usable_size(void *p)
+TA_API size_t malloc_usable_size(void *p)
 {
 	struct ta_block b;
 	enum ta_verdict v;
@@ -426,7 +424,7 @@ static void *ta_realloc_copy(void *p, size_t old_usable, size_t n, bool inner_fr
 	return q;
 }
 
-TA_EXPORT void *realloc(void *p, size_t n)
+TA_API void *realloc(void *p, size_t n)
 {
 	struct ta_block b;
 	enum ta_verdict v;
@@ -479,7 +477,7 @@ TA_EXPORT void *realloc(void *p, size_t n)
 	return q;
 }
 
-TA_EXPORT void *reallocarray(void *p, size_t nmemb, size_t size)
+TA_API void *reallocarray(void *p, size_t nmemb, size_t size)
 {
 	size_t n;
 
