@@ -8,7 +8,8 @@
  *   report-input.c   the libbabeltrace2 graph (sources, muxer, sink)
  *   report-decode.c  the sink: decodes trackalloc events into the model
  *   report-model.c   per-process, per-group accounting (live-block map,
- *                    peaks, sampled timelines)
+ *                    peaks), the trace-wide counts
+ *   report-timeline.c  the model's sampled live-bytes timelines
  *   report-output.c  the table, TSV, the CSV timeline and the plot
  *
  * Times are nanoseconds from the trace clock's origin (the Unix epoch for
@@ -23,6 +24,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "report-timeline.h"
+
 #define RP_PREFIX "trackalloc report: "
 
 /* Exit codes (documented in the usage text). */
@@ -33,28 +36,7 @@ enum rp_exit {
 	RP_EXIT_OUTPUT = 3, /* cannot write the CSV, run the plotter, or set up babeltrace2 */
 };
 
-/* Most rows a group's timeline holds before it is thinned out. */
-#define RP_TIMELINE_MAX 2000
-
 /* ---- model -------------------------------------------------------------- */
-
-struct rp_point {
-	int64_t ts;
-	uint64_t live;
-};
-
-/*
- * A group's live-bytes timeline, sampled: a row when the value changed and
- * at least gap_ns passed since the row before. When RP_TIMELINE_MAX rows
- * are reached, pairs of rows merge into the larger one and gap_ns grows.
- */
-struct rp_timeline {
-	struct rp_point *pts;
-	uint32_t n, cap;
-	int64_t gap_ns;
-	bool pending; /* pend holds a change not written yet */
-	struct rp_point pend;
-};
 
 struct rp_tag {
 	char *key, *value;
@@ -126,11 +108,38 @@ struct rp_model {
 	uint64_t skipped_traces; /* --skip-unreadable */
 };
 
+/*
+ * The model owns its state: decode and input change it only through these
+ * functions; outputs read its fields.
+ */
 void rp_model_init(struct rp_model *m, int64_t gap_ns);
 void rp_model_fini(struct rp_model *m);
+/* One event read; @trackalloc: from the trackalloc provider. */
+void rp_model_count_event(struct rp_model *m, bool trackalloc);
+/* An event the model uses was emitted at @ts: the first one is the trace
+ * start that outputs count time from. */
+void rp_model_note_time(struct rp_model *m, int64_t ts);
+/* The trace clock counts from the Unix epoch, so the start is wall time. */
+void rp_model_set_unix_epoch(struct rp_model *m);
+/* The tracer discarded @count events (packets), or an unknown number of
+ * them when !@known. Which processes they hit: rp_model_mark_lossy(). */
+void rp_model_on_discarded_events(struct rp_model *m, bool known, uint64_t count);
+void rp_model_on_discarded_packets(struct rp_model *m, bool known, uint64_t count);
+/* Discarded events may have hit process @pid (created if new; when memory
+ * runs out, every process is marked instead). */
+void rp_model_mark_lossy(struct rp_model *m, int64_t pid);
+/* Discarded events that could have hit any process. */
+void rp_model_mark_all_lossy(struct rp_model *m);
+/* A trace left out by --skip-unreadable: its processes' figures are missing. */
+void rp_model_count_skipped_trace(struct rp_model *m);
 /* The process with id @pid, created on first use (NULL: out of memory). */
 struct rp_proc *rp_model_proc(struct rp_model *m, int64_t pid);
+/* A name for @p from a thread's context; the main thread's wins. Out of
+ * memory leaves the name as it was (it is cosmetic). */
 void rp_proc_set_procname(struct rp_proc *p, const char *name, bool main_thread);
+/* Whether @p has its main thread's name, which no later name replaces (so a
+ * caller may skip reading one). */
+bool rp_proc_has_main_procname(const struct rp_proc *p);
 /* The group @gid of @p, created on first use (NULL: out of memory). */
 struct rp_group *rp_proc_group(struct rp_proc *p, uint32_t gid);
 /* Look a group up without creating it. */
