@@ -16,6 +16,7 @@
 
 #include "report.h"
 #include "report-decode.h"
+#include "report-model.h"
 
 enum ec_kind {
 	EK_NONE,      /* not a trackalloc event */

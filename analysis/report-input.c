@@ -26,6 +26,9 @@
 
 #include "report.h"
 #include "report-decode.h"
+#include "report-discover.h"
+#include "report-input.h"
+#include "report-model.h"
 
 /* ---- graph ----------------------------------------------------------------- */
 

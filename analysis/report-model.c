@@ -23,7 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "report.h"
+#include "report-model.h"
 
 /* Group ids below this use the dense table (the library's own limit is
  * 65,536); anything larger, only seen in a damaged trace, the list. */
