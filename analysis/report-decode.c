@@ -7,6 +7,8 @@
  */
 #define _GNU_SOURCE
 #include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +16,7 @@
 
 #include "report.h"
 #include "report-decode.h"
+#include "report-model.h"
 
 enum ec_kind {
 	EK_NONE,      /* not a trackalloc event */
@@ -123,7 +126,7 @@ static bool fill_ec_info(struct rp_reader *r, struct ec_info *ci, const bt_event
 	cc = bt_stream_class_borrow_default_clock_class_const(sc);
 	ci->has_clock = cc != NULL;
 	if (cc && bt_clock_class_origin_is_unix_epoch(cc))
-		r->m->unix_epoch = true;
+		rp_model_set_unix_epoch(r->m);
 	ci->ctx_vpid = struct_member_index(ctx, "vpid", &t);
 	ci->vpid_signed = ci->ctx_vpid >= 0 &&
 	                  bt_field_class_type_is(t, BT_FIELD_CLASS_TYPE_SIGNED_INTEGER);
@@ -265,23 +268,15 @@ static bool handle_event(struct rp_reader *r, const bt_message *msg)
 	int64_t ts = 0, pid;
 	uint64_t *f;
 
-	m->events++;
+	rp_model_count_event(m, ci && ci->kind != EK_NONE);
 	if (!ci)
 		return false;
-	if (ci->kind == EK_NONE)
-		return true;
-	m->ta_events++;
-	if (ci->kind == EK_OTHER)
+	if (ci->kind == EK_NONE || ci->kind == EK_OTHER)
 		return true;
 	if (ci->has_clock)
 		(void)bt_clock_snapshot_get_ns_from_origin(
 			bt_message_event_borrow_default_clock_snapshot_const(msg), &ts);
-	if (!m->have_ts) {
-		m->have_ts = true;
-		m->first_ts = ts;
-	}
-	if (ts > m->last_ts)
-		m->last_ts = ts;
+	rp_model_note_time(m, ts);
 
 	if (ci->ctx_vpid >= 0) {
 		ctx = bt_event_borrow_common_context_field_const(ev);
@@ -292,7 +287,7 @@ static bool handle_event(struct rp_reader *r, const bt_message *msg)
 	p = rp_model_proc(m, pid);
 	if (!p)
 		goto oom;
-	if (!p->procname_main) {
+	if (!rp_proc_has_main_procname(p)) {
 		if (ci->ctx_procname >= 0 && ctx) {
 			bool main_thread = ci->ctx_vtid >= 0 &&
 			                   member_int(ctx, ci->ctx_vtid, ci->vtid_signed) == pid;
@@ -352,36 +347,24 @@ static void handle_discarded(struct rp_reader *r, const bt_message *msg, bool pa
 {
 	const bt_stream *stream;
 	const bt_value *v;
-	uint64_t n;
+	uint64_t n = 0;
 	bt_property_availability avail;
 
 	if (packets) {
 		stream = bt_message_discarded_packets_borrow_stream_const(msg);
 		avail = bt_message_discarded_packets_get_count(msg, &n);
-		if (avail == BT_PROPERTY_AVAILABILITY_AVAILABLE)
-			r->m->discarded_packets += n;
-		else
-			r->m->discarded_packets_msgs_unknown++;
+		rp_model_on_discarded_packets(r->m, avail == BT_PROPERTY_AVAILABILITY_AVAILABLE, n);
 	} else {
 		stream = bt_message_discarded_events_borrow_stream_const(msg);
 		avail = bt_message_discarded_events_get_count(msg, &n);
-		if (avail == BT_PROPERTY_AVAILABILITY_AVAILABLE)
-			r->m->discarded_events += n;
-		else
-			r->m->discarded_events_msgs_unknown++;
+		rp_model_on_discarded_events(r->m, avail == BT_PROPERTY_AVAILABILITY_AVAILABLE, n);
 	}
 	v = bt_trace_borrow_environment_entry_value_by_name_const(bt_stream_borrow_trace_const(stream),
 	                                                          "vpid");
-	if (v && bt_value_get_type(v) == BT_VALUE_TYPE_SIGNED_INTEGER) {
-		struct rp_proc *p = rp_model_proc(r->m, bt_value_integer_signed_get(v));
-
-		if (p)
-			p->lossy = true;
-		else
-			r->m->lossy_all = true;
-	} else {
-		r->m->lossy_all = true;
-	}
+	if (v && bt_value_get_type(v) == BT_VALUE_TYPE_SIGNED_INTEGER)
+		rp_model_mark_lossy(r->m, bt_value_integer_signed_get(v));
+	else
+		rp_model_mark_all_lossy(r->m);
 }
 
 static void progress_tick(struct rp_reader *r)

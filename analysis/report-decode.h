@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The report's sink: decodes trackalloc events from babeltrace2 messages
- * into the model (report-decode.c). Used by report-input.c.
+ * and hands them to the model (report-decode.c). Used by report-input.c.
  */
 #ifndef TA_REPORT_DECODE_H
 #define TA_REPORT_DECODE_H
@@ -10,8 +10,7 @@
 
 #include <babeltrace2/babeltrace.h>
 
-#include "report.h"
-
+struct rp_model;
 struct rp_reader;
 
 /* A reader feeding @m; @progress: print progress on stderr every ~5 s. */

@@ -8,11 +8,13 @@
 #include <dirent.h>
 #include <ftw.h>
 #include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
-#include "report.h"
+#include "report-discover.h"
 
 /* nftw has no user pointer */
 static struct rp_dirlist *found_dirs;

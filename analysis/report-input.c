@@ -14,6 +14,9 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -23,6 +26,9 @@
 
 #include "report.h"
 #include "report-decode.h"
+#include "report-discover.h"
+#include "report-input.h"
+#include "report-model.h"
 
 /* ---- graph ----------------------------------------------------------------- */
 
@@ -130,7 +136,7 @@ static int unreadable(const char *dir, const char *trace, const char *why,
 	if (!opts->skip_unreadable)
 		return input_error(dir, "%s", why);
 	fprintf(stderr, RP_PREFIX "warning: skipping %s: %s\n", trace, why);
-	m->skipped_traces++;
+	rp_model_count_skipped_trace(m);
 	return RP_EXIT_OK;
 }
 

@@ -15,12 +15,15 @@
  *    free was lost: that block leaves the live figures ("inconsistent").
  * Counters-only traces: totals come from each group's latest group_stats
  * sample, the peak from the largest allocated_bytes - freed_bytes sampled.
+ * Trace-wide: how many events were read and lost, and when the trace starts.
  */
 #define _GNU_SOURCE
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "report.h"
+#include "report-model.h"
 
 /* Group ids below this use the dense table (the library's own limit is
  * 65,536); anything larger, only seen in a damaged trace, the list. */
@@ -39,77 +42,6 @@ static void *grow(void *arr, uint32_t *cap, uint32_t need, size_t elem)
 	memset((char *)n + (size_t)*cap * elem, 0, (size_t)(ncap - *cap) * elem);
 	*cap = ncap;
 	return n;
-}
-
-/* ---- timelines ----------------------------------------------------------- */
-
-static bool tl_push(struct rp_timeline *tl, int64_t ts, uint64_t live)
-{
-	if (tl->n == tl->cap) {
-		void *n = grow(tl->pts, &tl->cap, tl->n + 1, sizeof(*tl->pts));
-
-		if (!n)
-			return false;
-		tl->pts = n;
-	}
-	tl->pts[tl->n].ts = ts;
-	tl->pts[tl->n].live = live;
-	tl->n++;
-	if (tl->n >= RP_TIMELINE_MAX) {
-		/* Thin out: keep the first and last rows, merge the others in
-		 * pairs keeping the larger value (peaks stay visible), and space
-		 * later rows like the survivors. */
-		struct rp_point *p = tl->pts;
-		uint32_t w = 1, r;
-		int64_t span = p[tl->n - 1].ts - p[0].ts;
-
-		for (r = 1; r + 1 < tl->n - 1; r += 2)
-			p[w++] = p[r].live >= p[r + 1].live ? p[r] : p[r + 1];
-		for (; r < tl->n; r++)
-			p[w++] = p[r];
-		tl->n = w;
-		tl->gap_ns = tl->gap_ns * 2 > span / (RP_TIMELINE_MAX / 2) ?
-		                     tl->gap_ns * 2 :
-		                     span / (RP_TIMELINE_MAX / 2);
-	}
-	return true;
-}
-
-static bool tl_update(struct rp_timeline *tl, int64_t ts, uint64_t live)
-{
-	const struct rp_point *last;
-
-	if (tl->n == 0)
-		return tl_push(tl, ts, live);
-	last = &tl->pts[tl->n - 1];
-	if (live == (tl->pending ? tl->pend.live : last->live))
-		return true;
-	if (ts - last->ts < tl->gap_ns) {
-		tl->pending = true;
-		tl->pend.ts = ts;
-		tl->pend.live = live;
-		return true;
-	}
-	/* A coalesced value that then held for a whole gap gets its own row,
-	 * so the picture does not stretch the row before it over that time. */
-	if (tl->pending && ts - tl->pend.ts >= tl->gap_ns && !tl_push(tl, tl->pend.ts, tl->pend.live))
-		return false;
-	tl->pending = false;
-	return tl_push(tl, ts, live);
-}
-
-static bool tl_finish(struct rp_timeline *tl, int64_t end_ts, uint64_t live)
-{
-	if (tl->pending) {
-		tl->pending = false;
-		if (!tl_push(tl, tl->pend.ts, tl->pend.live))
-			return false;
-	}
-	if (tl->n && tl->pts[tl->n - 1].ts >= end_ts && tl->pts[tl->n - 1].live == live)
-		return true;
-	if (tl->n && tl->pts[tl->n - 1].ts > end_ts)
-		end_ts = tl->pts[tl->n - 1].ts;
-	return tl_push(tl, end_ts, live);
 }
 
 /* ---- live-block map ------------------------------------------------------ */
@@ -268,6 +200,11 @@ void rp_proc_set_procname(struct rp_proc *p, const char *name, bool main_thread)
 	p->procname_main = main_thread;
 }
 
+bool rp_proc_has_main_procname(const struct rp_proc *p)
+{
+	return p->procname_main;
+}
+
 struct rp_group *rp_proc_find_group(const struct rp_proc *p, uint32_t gid)
 {
 	if (gid < RP_DENSE_MAX)
@@ -348,6 +285,66 @@ enum rp_source rp_proc_source(const struct rp_proc *p)
 	return p->stats_events ? RP_SOURCE_SAMPLES : RP_SOURCE_NONE;
 }
 
+/* ---- trace-wide ------------------------------------------------------------ */
+
+void rp_model_count_event(struct rp_model *m, bool trackalloc)
+{
+	m->events++;
+	if (trackalloc)
+		m->ta_events++;
+}
+
+void rp_model_note_time(struct rp_model *m, int64_t ts)
+{
+	if (!m->have_ts) {
+		m->have_ts = true;
+		m->first_ts = ts;
+	}
+	if (ts > m->last_ts)
+		m->last_ts = ts;
+}
+
+void rp_model_set_unix_epoch(struct rp_model *m)
+{
+	m->unix_epoch = true;
+}
+
+void rp_model_on_discarded_events(struct rp_model *m, bool known, uint64_t count)
+{
+	if (known)
+		m->discarded_events += count;
+	else
+		m->discarded_events_msgs_unknown++;
+}
+
+void rp_model_on_discarded_packets(struct rp_model *m, bool known, uint64_t count)
+{
+	if (known)
+		m->discarded_packets += count;
+	else
+		m->discarded_packets_msgs_unknown++;
+}
+
+void rp_model_mark_lossy(struct rp_model *m, int64_t pid)
+{
+	struct rp_proc *p = rp_model_proc(m, pid);
+
+	if (p)
+		p->lossy = true;
+	else
+		m->lossy_all = true;
+}
+
+void rp_model_mark_all_lossy(struct rp_model *m)
+{
+	m->lossy_all = true;
+}
+
+void rp_model_count_skipped_trace(struct rp_model *m)
+{
+	m->skipped_traces++;
+}
+
 /* ---- metadata events ----------------------------------------------------- */
 
 bool rp_on_register(struct rp_proc *p, uint32_t gid, const char *name)
@@ -424,7 +421,7 @@ static bool unlive_slot(struct rp_proc *p, int64_t ts, uint64_t s)
 	g->ev.live_blocks--;
 	p->tot_ev.live_bytes -= b.size;
 	p->tot_ev.live_blocks--;
-	return tl_update(&g->tl_ev, ts, g->ev.live_bytes);
+	return rp_timeline_update(&g->tl_ev, ts, g->ev.live_bytes);
 }
 
 static bool alloc_part(struct rp_proc *p, int64_t ts, uint64_t ptr, uint64_t size, uint32_t gid)
@@ -465,7 +462,7 @@ static bool alloc_part(struct rp_proc *p, int64_t ts, uint64_t ptr, uint64_t siz
 	p->tot_ev.live_blocks++;
 	peak_note(&g->ev, ts);
 	peak_note(&p->tot_ev, ts);
-	return tl_update(&g->tl_ev, ts, g->ev.live_bytes);
+	return rp_timeline_update(&g->tl_ev, ts, g->ev.live_bytes);
 }
 
 /* The release of the block at @ptr, as the event describes it. @strict: the
@@ -554,7 +551,7 @@ bool rp_on_stats(struct rp_proc *p, int64_t ts, uint32_t gid, uint64_t alloc_byt
 	p->tot_st.live_blocks += g->st.live_blocks;
 	peak_note(&g->st, ts);
 	peak_note(&p->tot_st, ts);
-	return tl_update(&g->tl_st, ts, live);
+	return rp_timeline_update(&g->tl_st, ts, live);
 }
 
 /* ---- end of trace -------------------------------------------------------- */
@@ -574,8 +571,8 @@ bool rp_model_finish(struct rp_model *m)
 		for (uint32_t j = 0; j < p->ngroups; j++) {
 			struct rp_group *g = v[j];
 			bool ok = src == RP_SOURCE_EVENTS ?
-			                  tl_finish(&g->tl_ev, p->last_ts, g->ev.live_bytes) :
-			                  !g->sampled || tl_finish(&g->tl_st, p->last_ts, g->st.live_bytes);
+			                  rp_timeline_finish(&g->tl_ev, p->last_ts, g->ev.live_bytes) :
+			                  !g->sampled || rp_timeline_finish(&g->tl_st, p->last_ts, g->st.live_bytes);
 
 			if (!ok) {
 				free(v);

@@ -6,11 +6,16 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "report.h"
+#include "report-model.h"
+#include "report-output.h"
 
 bool rp_group_selected(const struct rp_output_opts *o, const struct rp_group *g)
 {
@@ -31,6 +36,24 @@ const char *rp_group_label(const struct rp_group *g, char *buf, size_t len)
 		return g->name;
 	snprintf(buf, len, "#%u", g->id);
 	return buf;
+}
+
+void rp_warn_unmatched_groups(const struct rp_model *m, const struct rp_output_opts *o)
+{
+	for (char **s = o->groups; s && *s; s++) {
+		struct rp_output_opts one = { .groups = (char *[]){ *s, NULL } };
+		bool found = false;
+
+		for (size_t i = 0; i < m->nprocs && !found; i++) {
+			struct rp_group **v = rp_proc_sorted_groups(m->procs[i]);
+
+			for (uint32_t j = 0; v && j < m->procs[i]->ngroups && !found; j++)
+				found = rp_group_selected(&one, v[j]);
+			free(v);
+		}
+		if (!found)
+			fprintf(stderr, RP_PREFIX "warning: no group %s in the trace\n", *s);
+	}
 }
 
 static bool proc_lossy(const struct rp_model *m, const struct rp_proc *p)

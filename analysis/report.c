@@ -1,31 +1,31 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * trackalloc-report: per-group heap figures from a trackalloc LTTng trace,
- * read with libbabeltrace2. See usage() for what it prints.
+ * read with libbabeltrace2. See usage() for what it prints. This file is
+ * the command line; report.h says which file does the rest.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
-#include <limits.h>
-#include <spawn.h>
 #include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "report.h"
+#include "report-files.h"
+#include "report-input.h"
+#include "report-model.h"
+#include "report-output.h"
+#include "report-plot.h"
 
 #ifndef TA_REPORT_VERSION
 #define TA_REPORT_VERSION "unknown"
 #endif
-#ifndef TA_REPORT_PYTHON
-#define TA_REPORT_PYTHON "/usr/bin/python3"
-#endif
-
-extern char **environ;
 
 static void usage(FILE *out)
 {
@@ -106,153 +106,6 @@ static bool has_suffix(const char *s, const char *suffix)
 	return n > m && !strcasecmp(s + n - m, suffix);
 }
 
-/* plot.py: next to the binary, then (binary in its build directory) the
- * source tree's, then the installed one. */
-static char *find_plot_script(void)
-{
-	char exe[PATH_MAX], *slash, *path = NULL, *build;
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-
-	if (n > 0) {
-		exe[n] = 0;
-		slash = strrchr(exe, '/');
-		if (slash) {
-			*slash = 0;
-			if (asprintf(&path, "%s/plot.py", exe) >= 0 && access(path, R_OK) == 0)
-				return path;
-			free(path);
-			path = NULL;
-#ifdef TA_REPORT_BUILD_DIR
-			build = realpath(TA_REPORT_BUILD_DIR, NULL);
-			if (build && !strcmp(build, exe) && access(TA_REPORT_PLOT_SOURCE, R_OK) == 0) {
-				free(build);
-				return strdup(TA_REPORT_PLOT_SOURCE);
-			}
-			free(build);
-#else
-			(void)build;
-#endif
-		}
-	}
-#ifdef TA_REPORT_PLOT_INSTALLED
-	if (access(TA_REPORT_PLOT_INSTALLED, R_OK) == 0)
-		return strdup(TA_REPORT_PLOT_INSTALLED);
-#endif
-	return NULL;
-}
-
-static int run_plot(const char *csv, const char *out)
-{
-	char *script = find_plot_script();
-	char *argv[5];
-	pid_t pid;
-	int status, err;
-
-	if (!script) {
-		fprintf(stderr, RP_PREFIX "cannot find plot.py (next to the binary or installed)\n");
-		return RP_EXIT_OUTPUT;
-	}
-	argv[0] = (char *)TA_REPORT_PYTHON;
-	argv[1] = script;
-	argv[2] = (char *)csv;
-	argv[3] = (char *)out;
-	argv[4] = NULL;
-	fflush(stdout);
-	err = posix_spawn(&pid, argv[0], NULL, NULL, argv, environ);
-	free(script);
-	if (err) {
-		fprintf(stderr, RP_PREFIX "cannot run %s: %s\n", argv[0], strerror(err));
-		return RP_EXIT_OUTPUT;
-	}
-	while (waitpid(pid, &status, 0) < 0) {
-		if (errno != EINTR) {
-			fprintf(stderr, RP_PREFIX "waiting for the plotter: %s\n", strerror(errno));
-			return RP_EXIT_OUTPUT;
-		}
-	}
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		fprintf(stderr, RP_PREFIX "plotting %s failed (plot.py exit status %d)\n", out,
-		        WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
-		return RP_EXIT_OUTPUT;
-	}
-	return RP_EXIT_OK;
-}
-
-/* Outputs are opened (or checked) before the trace is read, so that a
- * wrong path fails at once rather than after a long read. */
-struct outputs {
-	const char *csv, *plot;
-	FILE *csv_file;
-	char tmp[PATH_MAX]; /* the CSV for plot.py when no --csv is given */
-};
-
-static int open_outputs(struct outputs *out)
-{
-	if (out->csv) {
-		out->csv_file = fopen(out->csv, "w");
-		if (!out->csv_file) {
-			fprintf(stderr, RP_PREFIX "cannot write %s: %s\n", out->csv, strerror(errno));
-			out->csv = NULL;
-			return RP_EXIT_OUTPUT;
-		}
-	}
-	if (out->plot) {
-		char *dir = strdup(out->plot), *slash = dir ? strrchr(dir, '/') : NULL;
-		const char *d = !slash ? "." : slash == dir ? "/" : (*slash = 0, dir);
-		int ok = dir && access(d, W_OK) == 0;
-
-		if (!ok)
-			fprintf(stderr, RP_PREFIX "cannot write %s: %s\n", out->plot,
-			        dir ? strerror(errno) : "out of memory");
-		free(dir);
-		if (!ok)
-			return RP_EXIT_OUTPUT;
-	}
-	if (out->plot && !out->csv) {
-		const char *tmpdir = getenv("TMPDIR");
-		int fd;
-
-		snprintf(out->tmp, sizeof(out->tmp), "%s/trackalloc-report-XXXXXX.csv",
-		         tmpdir && *tmpdir ? tmpdir : "/tmp");
-		fd = mkstemps(out->tmp, 4);
-		if (fd < 0 || !(out->csv_file = fdopen(fd, "w"))) {
-			fprintf(stderr, RP_PREFIX "cannot create a temporary file: %s\n", strerror(errno));
-			if (fd >= 0) {
-				close(fd);
-				unlink(out->tmp);
-			}
-			out->tmp[0] = 0;
-			return RP_EXIT_OUTPUT;
-		}
-		out->csv = out->tmp;
-	}
-	return RP_EXIT_OK;
-}
-
-/* Write the timeline and draw it; close and clean up in any case. */
-static int close_outputs(struct outputs *out, const struct rp_model *m,
-                         const struct rp_output_opts *oo, bool write)
-{
-	bool csv_ok = write;
-
-	if (out->csv_file) {
-		if (write && !rp_write_csv(out->csv_file, out->csv, m, oo))
-			csv_ok = false;
-		if (fclose(out->csv_file) && csv_ok) {
-			fprintf(stderr, RP_PREFIX "cannot write %s: %s\n", out->csv, strerror(errno));
-			csv_ok = false;
-		}
-		out->csv_file = NULL;
-		if (!csv_ok && !out->tmp[0])
-			unlink(out->csv); /* no half-written timeline */
-	}
-	if (csv_ok && out->plot && run_plot(out->csv, out->plot) != RP_EXIT_OK)
-		csv_ok = false;
-	if (out->tmp[0])
-		unlink(out->tmp);
-	return csv_ok ? RP_EXIT_OK : RP_EXIT_OUTPUT;
-}
-
 int main(int argc, char **argv)
 {
 	enum { OPT_CSV = 256, OPT_PLOT, OPT_GROUP, OPT_FORMAT, OPT_INTERVAL, OPT_PROGRESS,
@@ -271,7 +124,7 @@ int main(int argc, char **argv)
 	};
 	struct rp_output_opts oo = { .format = RP_FORMAT_TABLE };
 	struct rp_input_opts io = { .progress = isatty(STDERR_FILENO) };
-	struct outputs outs = { 0 };
+	struct rp_files files = { 0 };
 	char **groups;
 	size_t ngroups = 0;
 	int64_t interval_ns = 0;
@@ -285,13 +138,13 @@ int main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
 		case OPT_CSV:
-			outs.csv = optarg;
+			files.csv = optarg;
 			break;
 		case OPT_PLOT:
 			if (!has_suffix(optarg, ".png") && !has_suffix(optarg, ".svg"))
 				return usage_error("--plot %s: the file name must end in .png or .svg",
 				                   optarg);
-			outs.plot = optarg;
+			files.plot = optarg;
 			break;
 		case OPT_GROUP:
 			groups[ngroups++] = optarg;
@@ -338,9 +191,9 @@ int main(int argc, char **argv)
 	oo.trace_dir = argv[optind];
 	oo.groups = ngroups ? groups : NULL;
 
-	ret = open_outputs(&outs);
+	ret = rp_files_open(&files);
 	if (ret != RP_EXIT_OK) {
-		close_outputs(&outs, NULL, &oo, false);
+		rp_files_close(&files, NULL, &oo, false);
 		free(groups);
 		return ret;
 	}
@@ -351,20 +204,7 @@ int main(int argc, char **argv)
 		ret = RP_EXIT_OUTPUT;
 	}
 	if (ret == RP_EXIT_OK) {
-		for (size_t i = 0; i < ngroups; i++) {
-			bool found = false;
-
-			for (size_t p = 0; p < m.nprocs && !found; p++) {
-				struct rp_output_opts one = { .groups = (char *[]){ groups[i], NULL } };
-				struct rp_group **v = rp_proc_sorted_groups(m.procs[p]);
-
-				for (uint32_t j = 0; v && j < m.procs[p]->ngroups && !found; j++)
-					found = rp_group_selected(&one, v[j]);
-				free(v);
-			}
-			if (!found)
-				fprintf(stderr, RP_PREFIX "warning: no group %s in the trace\n", groups[i]);
-		}
+		rp_warn_unmatched_groups(&m, &oo);
 		rp_print_report(stdout, &m, &oo);
 		if (fflush(stdout) != 0) {
 			fprintf(stderr, RP_PREFIX "cannot write the report: %s\n", strerror(errno));
@@ -372,9 +212,9 @@ int main(int argc, char **argv)
 		}
 	}
 	if (ret == RP_EXIT_OK)
-		ret = close_outputs(&outs, &m, &oo, true);
+		ret = rp_files_close(&files, &m, &oo, true);
 	else
-		close_outputs(&outs, &m, &oo, false);
+		rp_files_close(&files, &m, &oo, false);
 	rp_model_fini(&m);
 	free(groups);
 	return ret;

@@ -1,27 +1,26 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * trackalloc-report internals, shared by its sources:
+ * What every part of trackalloc-report shares: the message prefix and the
+ * exit codes. The report reads one way, each part with its own header:
  *
- *   report.c         command line, orchestration, exit codes
  *   report-discover.c  finds the CTF traces under a directory, checks them
- *                    for truncation
- *   report-input.c   the libbabeltrace2 graph (sources, muxer, sink)
- *   report-decode.c  the sink: decodes trackalloc events into the model
- *   report-model.c   per-process, per-group accounting (live-block map,
- *                    peaks, sampled timelines)
- *   report-output.c  the table, TSV, the CSV timeline and the plot
+ *                      for truncation
+ *   report-input.c     the libbabeltrace2 graph (sources, muxer, sink)
+ *   report-decode.c    the sink: decodes trackalloc events for the model
+ *   report-model.c     per-process, per-group accounting (live-block map,
+ *                      peaks), the trace-wide counts
+ *   report-timeline.c  the model's sampled live-bytes timelines
+ *   report-output.c    the table, TSV and CSV timeline of the model
+ *   report-files.c     the --csv and --plot files: opened before the read,
+ *                      written after
+ *   report-plot.c      runs plot.py on the timeline
+ *   report.c           the command line
  *
- * Times are nanoseconds from the trace clock's origin (the Unix epoch for
- * LTTng traces); outputs show them as seconds since the trace start, the
- * timestamp of the first trackalloc event.
+ * Outputs show times as seconds since the trace start, the timestamp of the
+ * first trackalloc event.
  */
 #ifndef TA_REPORT_H
 #define TA_REPORT_H
-
-#include <stdbool.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
 
 #define RP_PREFIX "trackalloc report: "
 
@@ -32,178 +31,5 @@ enum rp_exit {
 	RP_EXIT_INPUT = 2,  /* missing, non-CTF, non-trackalloc, empty, truncated or corrupt trace */
 	RP_EXIT_OUTPUT = 3, /* cannot write the CSV, run the plotter, or set up babeltrace2 */
 };
-
-/* Most rows a group's timeline holds before it is thinned out. */
-#define RP_TIMELINE_MAX 2000
-
-/* ---- model -------------------------------------------------------------- */
-
-struct rp_point {
-	int64_t ts;
-	uint64_t live;
-};
-
-/*
- * A group's live-bytes timeline, sampled: a row when the value changed and
- * at least gap_ns passed since the row before. When RP_TIMELINE_MAX rows
- * are reached, pairs of rows merge into the larger one and gap_ns grows.
- */
-struct rp_timeline {
-	struct rp_point *pts;
-	uint32_t n, cap;
-	int64_t gap_ns;
-	bool pending; /* pend holds a change not written yet */
-	struct rp_point pend;
-};
-
-struct rp_tag {
-	char *key, *value;
-};
-
-/* What one source (events or samples) says about a group or a process. */
-struct rp_counts {
-	uint64_t allocs, frees, bytes_alloc, bytes_freed;
-	uint64_t live_bytes, live_blocks;
-	uint64_t peak_bytes;
-	int64_t peak_ts;
-	bool peak_set;
-};
-
-struct rp_group {
-	uint32_t id;
-	char *name; /* NULL until a group_register names it */
-	struct rp_tag *tags;
-	uint32_t ntags, tags_cap;
-	struct rp_counts ev;   /* from alloc/alloc_aligned/free/realloc */
-	uint64_t unknown_frees, unknown_freed_bytes;
-	struct rp_counts st;   /* from the latest group_stats sample */
-	bool sampled;
-	struct rp_timeline tl_ev, tl_st;
-};
-
-/* A live block: an open-addressing slot (ptr 0 marks an empty slot). */
-struct rp_block {
-	uint64_t ptr, size;
-	uint32_t gid;
-};
-
-enum rp_source { RP_SOURCE_NONE, RP_SOURCE_EVENTS, RP_SOURCE_SAMPLES };
-
-struct rp_proc {
-	int64_t pid;
-	char *procname;
-	bool procname_main; /* taken from the main thread (vtid == vpid) */
-	/* groups by id: dense table for small ids, a list for the rest */
-	struct rp_group **dense;
-	uint32_t dense_cap;
-	struct rp_group **sparse;
-	uint32_t nsparse, sparse_cap;
-	uint32_t ngroups;
-	/* live blocks, by address */
-	struct rp_block *blocks;
-	uint64_t bmask, bcount;
-	unsigned bshift;
-	/* process-wide totals over all groups */
-	struct rp_counts tot_ev, tot_st;
-	uint64_t call_events, stats_events;
-	uint64_t unknown_frees, inconsistent;
-	int64_t first_ts, last_ts;
-	int64_t gap_ns; /* initial timeline spacing of its groups */
-	bool lossy;     /* discarded events may have hit this process */
-};
-
-struct rp_model {
-	struct rp_proc **procs;
-	size_t nprocs, procs_cap;
-	struct rp_proc *last; /* the process of the previous event */
-	int64_t gap_ns;       /* initial timeline spacing */
-	bool have_ts, unix_epoch; /* unix_epoch: the clock counts from 1970 */
-	int64_t first_ts, last_ts;
-	uint64_t events, ta_events;
-	uint64_t discarded_events, discarded_events_msgs_unknown;
-	uint64_t discarded_packets, discarded_packets_msgs_unknown;
-	bool lossy_all; /* discarded events not attributable to one process */
-	uint64_t skipped_traces; /* --skip-unreadable */
-};
-
-void rp_model_init(struct rp_model *m, int64_t gap_ns);
-void rp_model_fini(struct rp_model *m);
-/* The process with id @pid, created on first use (NULL: out of memory). */
-struct rp_proc *rp_model_proc(struct rp_model *m, int64_t pid);
-void rp_proc_set_procname(struct rp_proc *p, const char *name, bool main_thread);
-/* The group @gid of @p, created on first use (NULL: out of memory). */
-struct rp_group *rp_proc_group(struct rp_proc *p, uint32_t gid);
-/* Look a group up without creating it. */
-struct rp_group *rp_proc_find_group(const struct rp_proc *p, uint32_t gid);
-/* Groups of @p sorted by id, in a fresh array of p->ngroups (NULL: OOM). */
-struct rp_group **rp_proc_sorted_groups(const struct rp_proc *p);
-enum rp_source rp_proc_source(const struct rp_proc *p);
-
-/* Event handlers; they return false only when out of memory. */
-bool rp_on_register(struct rp_proc *p, uint32_t gid, const char *name);
-bool rp_on_tag(struct rp_proc *p, uint32_t gid, const char *key, const char *value);
-bool rp_on_alloc(struct rp_proc *p, int64_t ts, uint64_t ptr, uint64_t size, uint32_t gid);
-bool rp_on_free(struct rp_proc *p, int64_t ts, uint64_t ptr, uint64_t size, uint32_t gid);
-bool rp_on_realloc(struct rp_proc *p, int64_t ts, uint64_t in_ptr, uint64_t ptr,
-                   uint64_t old_size, uint64_t size, uint32_t src_gid, uint32_t gid);
-bool rp_on_stats(struct rp_proc *p, int64_t ts, uint32_t gid, uint64_t alloc_bytes,
-                 uint64_t alloc_objects, uint64_t freed_bytes, uint64_t freed_objects);
-/* Close every timeline with its final value (call once, after the last event). */
-bool rp_model_finish(struct rp_model *m);
-
-/* ---- trace discovery (report-discover.c) --------------------------------- */
-
-struct rp_dirlist {
-	char **v;
-	size_t n, cap;
-};
-
-/* Every directory under @dir (itself included) that holds a CTF "metadata"
- * file, appended to @out. 0, or -1 with errno set. Not thread-safe. */
-int rp_find_traces(const char *dir, struct rp_dirlist *out);
-void rp_dirlist_free(struct rp_dirlist *d);
-/*
- * Why the trace in @trace_dir cannot be read whole, in one line (allocated),
- * or NULL: a stream file shorter than its index says (babeltrace2 would
- * rebuild the index and read a stream cut at a packet boundary without a
- * word), or a packetized metadata file whose packets do not tile it
- * (babeltrace2 2.0.4 loops forever on it).
- */
-char *rp_find_truncation(const char *trace_dir);
-
-/* ---- input (report-input.c) ----------------------------------------------- */
-
-struct rp_input_opts {
-	bool progress;
-	/* a trace that cannot be opened (truncated, corrupt, incomplete
-	 * metadata) is skipped with a warning rather than failing the run */
-	bool skip_unreadable;
-};
-
-/*
- * Read the trace(s) under @dir into @m. Returns RP_EXIT_OK, or prints one
- * line on stderr and returns RP_EXIT_INPUT / RP_EXIT_OUTPUT.
- */
-int rp_read_trace(const char *dir, struct rp_model *m, const struct rp_input_opts *opts);
-
-/* ---- output ------------------------------------------------------------- */
-
-enum rp_format { RP_FORMAT_TABLE, RP_FORMAT_TSV };
-
-struct rp_output_opts {
-	enum rp_format format;
-	const char *trace_dir;
-	char **groups; /* --group selections, NULL-terminated; NULL: all */
-};
-
-/* Whether group @g passes the --group selection. */
-bool rp_group_selected(const struct rp_output_opts *o, const struct rp_group *g);
-/* The group's display name: its name, or "#ID" in @buf. */
-const char *rp_group_label(const struct rp_group *g, char *buf, size_t len);
-void rp_print_report(FILE *out, const struct rp_model *m, const struct rp_output_opts *o);
-/* Write the timeline CSV to @f (named @path in errors); false after
- * printing an error. The caller closes @f. */
-bool rp_write_csv(FILE *f, const char *path, const struct rp_model *m,
-                  const struct rp_output_opts *o);
 
 #endif /* TA_REPORT_H */

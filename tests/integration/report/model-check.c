@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "report.h"
+#include "report-model.h"
 
 #define POOL 5000
 #define GROUPS 7

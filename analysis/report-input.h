@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Reading the traces under a directory into the model, through a
+ * libbabeltrace2 graph (report-input.c). Used by report.c.
+ */
+#ifndef TA_REPORT_INPUT_H
+#define TA_REPORT_INPUT_H
+
+#include <stdbool.h>
+
+struct rp_model;
+
+struct rp_input_opts {
+	bool progress;
+	/* a trace that cannot be opened (truncated, corrupt, incomplete
+	 * metadata) is skipped with a warning rather than failing the run */
+	bool skip_unreadable;
+};
+
+/*
+ * Read the trace(s) under @dir into @m. Returns RP_EXIT_OK, or prints one
+ * line on stderr and returns RP_EXIT_INPUT / RP_EXIT_OUTPUT.
+ */
+int rp_read_trace(const char *dir, struct rp_model *m, const struct rp_input_opts *opts);
+
+#endif /* TA_REPORT_INPUT_H */

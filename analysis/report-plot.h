@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Drawing the timeline CSV with plot.py (report-plot.c). Used by
+ * report-files.c; report.c names the interpreter in its usage text.
+ */
+#ifndef TA_REPORT_PLOT_H
+#define TA_REPORT_PLOT_H
+
+/* The interpreter that runs plot.py. */
+#ifndef TA_REPORT_PYTHON
+#define TA_REPORT_PYTHON "/usr/bin/python3"
+#endif
+
+/*
+ * Draw the timeline CSV @csv into @out (its name ends in .png or .svg).
+ * Flushes stdout first, which the plotter inherits. Returns RP_EXIT_OK, or
+ * prints one line on stderr and returns RP_EXIT_OUTPUT.
+ */
+int rp_run_plot(const char *csv, const char *out);
+
+#endif /* TA_REPORT_PLOT_H */
