@@ -118,14 +118,12 @@ static int ta_report_group(ta_group *g, void *arg)
 	return 0;
 }
 
-int ta_report_to_fd(int fd)
+/* Write the report to @fd through @o: 0, or the negative errno of a failed
+ * write. */
+static int ta_report_write(struct ta_out *o, int fd)
 {
-	struct ta_out *o = ta_inner.malloc(sizeof(*o));
 	struct ta_diag d;
-	int failed;
 
-	if (!o)
-		return -ENOMEM;
 	o->fd = fd;
 	o->len = 0;
 	o->failed = 0;
@@ -140,9 +138,7 @@ int ta_report_to_fd(int fd)
 	           (unsigned long long)d.corrupt_trailers, (unsigned long long)d.bootstrap_frees,
 	           (unsigned long long)d.fast_usable_size);
 	ta_out_flush(o);
-	failed = o->failed;
-	ta_inner.free(o);
-	return failed ? -failed : 0;
+	return o->failed ? -o->failed : 0;
 }
 
 /*
@@ -214,29 +210,41 @@ static void ta_report_at_exit(void)
 {
 	char path[4096];
 	const char *spec = ta_config.report;
+	struct ta_out *o;
 	int fd, err;
 
 	if (!spec)
 		return;
-	if (strcmp(spec, "-") == 0) {
-		if (getpid() == ta_report_pid)
-			ta_report_to_fd(ta_warn_fd >= 0 ? ta_warn_fd : 2);
+	/* a forked child: its own report only into a file named by pid */
+	if (getpid() != ta_report_pid && (strcmp(spec, "-") == 0 || !strstr(spec, "%p")))
 		return;
-	}
-	if (!strstr(spec, "%p") && getpid() != ta_report_pid)
-		return;
-	ta_report_path(spec, path, sizeof(path));
 	ta_nest_enter();
+	/* the buffer first: no memory, no half-made file */
+	o = ta_inner.malloc(sizeof(*o));
+	if (strcmp(spec, "-") == 0) {
+		if (o)
+			(void)ta_report_write(o, ta_warn_fd >= 0 ? ta_warn_fd : 2);
+		else
+			ta_report_failed("-", ENOMEM);
+		goto out;
+	}
+	ta_report_path(spec, path, sizeof(path));
+	if (!o) {
+		ta_report_failed(path, ENOMEM);
+		goto out;
+	}
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0) {
 		ta_report_failed(path, errno);
-	} else {
-		err = ta_report_to_fd(fd);
-		if (close(fd) != 0 && !err)
-			err = -errno;
-		if (err)
-			ta_report_failed(path, -err);
+		goto out;
 	}
+	err = ta_report_write(o, fd);
+	if (close(fd) != 0 && !err)
+		err = -errno;
+	if (err)
+		ta_report_failed(path, -err);
+out:
+	ta_inner.free(o);
 	ta_nest_exit();
 }
 

@@ -214,8 +214,10 @@ static struct cds_lfht *ta_spans_table(void)
 	if (ht)
 		return ht;
 	ta_rcu_init();
+	ta_reserve_enter(); /* liburcu asserts on a failed calloc */
 	ht = cds_lfht_new_flavor(TA_SPAN_BUCKETS_MIN, TA_SPAN_BUCKETS_MIN, TA_SPAN_BUCKETS_MAX, 0,
 	                         &ta_rcu_flavor, NULL);
+	ta_reserve_exit();
 	if (!ht)
 		return NULL;
 	ta_spans_buckets = TA_SPAN_BUCKETS_MIN;
@@ -239,7 +241,9 @@ static void ta_spans_resize(struct cds_lfht *ht)
 	if (want == ta_spans_buckets)
 		return;
 	ta_spans_buckets = want;
+	ta_reserve_enter(); /* as for the table's creation */
 	cds_lfht_resize(ht, want);
+	ta_reserve_exit();
 }
 
 /* Free the retired entries once no reader can still see them. Writer lock

@@ -207,6 +207,8 @@ struct ta_tls {
 	uint32_t saved_gid;     /* active group before the outermost nesting */
 	struct ta_slot *saved_slot;
 	uint32_t in_usable;     /* > 0 inside the inner malloc_usable_size */
+	uint32_t reserve;       /* > 0: a failed inner malloc or calloc is served
+	                         * by the start-up arena (see ta_reserve_enter) */
 };
 
 extern TA_TLS struct ta_tls ta_tls;
@@ -284,6 +286,22 @@ static inline uint32_t ta_tls_charge_gid(const struct ta_tls *t)
 static inline struct ta_slot *ta_tls_charge_slot(const struct ta_tls *t)
 {
 	return t->nesting ? t->root_slot : t->slot;
+}
+
+/*
+ * A reserve section: around calls into liburcu that allocate and cannot
+ * fail (cds_lfht_new and cds_lfht_resize assert on a NULL calloc), a failed
+ * inner malloc or calloc is served by the start-up arena while it has room,
+ * so that the caller sees its own error path instead of an abort.
+ */
+static inline void ta_reserve_enter(void)
+{
+	ta_tls.reserve++;
+}
+
+static inline void ta_reserve_exit(void)
+{
+	ta_tls.reserve--;
 }
 
 /* Counters of a dead thread, or of the slow path when a thread has no slot. */
@@ -382,9 +400,6 @@ extern int ta_warn_fd;
 
 /* The exit report (exit-report.c): TRACKALLOC_REPORT. */
 void ta_exit_report_setup(void);
-/* Write the JSON report to @fd: 0, -ENOMEM, or the negative errno of a
- * failed write. */
-int ta_report_to_fd(int fd);
 
 /* ---- LTTng-UST's descriptors (fdguard.c) -------------------------------- */
 

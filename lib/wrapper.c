@@ -163,6 +163,15 @@ static TA_INLINE size_t ta_wrapped_request(size_t n)
 	return TA_LIKELY(n <= SIZE_MAX - 2 * TA_TRAILER) ? n + TA_TRAILER : SIZE_MAX;
 }
 
+/* The inner allocator failed: NULL (its errno stays), or inside a reserve
+ * section a block of the start-up arena. */
+static void *__attribute__((noinline, cold)) ta_inner_failed(size_t n)
+{
+	if (!ta_tls.reserve)
+		return NULL;
+	return ta_boot_alloc(n, 16); /* static storage, zero: also for calloc */
+}
+
 /* ---- entry points ------------------------------------------------------- */
 
 /* Out of line on purpose: malloc tail-calls it, so only the size has to
@@ -181,7 +190,7 @@ static void *__attribute__((noinline, cold)) ta_malloc_unready(size_t n)
 	if (!ta_ready())
 		return ta_boot_alloc(n, 16);
 	p = ta_inner.malloc(ta_wrapped_request(n));
-	return p ? ta_seal_plain(p, n) : NULL;
+	return p ? ta_seal_plain(p, n) : ta_inner_failed(n);
 }
 
 TA_API void *malloc(size_t n)
@@ -194,7 +203,7 @@ TA_API void *malloc(size_t n)
 		return ta_malloc_unready(n);
 	p = ta_inner.malloc(n + TA_TRAILER);
 	if (TA_UNLIKELY(!p))
-		return NULL;
+		return ta_inner_failed(n);
 	return ta_seal_plain(p, n);
 }
 
@@ -324,7 +333,7 @@ TA_API void *calloc(size_t nmemb, size_t size)
 		return ta_boot_alloc(n, 16); /* the arena is static storage: zero */
 	p = ta_inner.calloc(1, ta_wrapped_request(n));
 	if (TA_UNLIKELY(!p))
-		return NULL;
+		return ta_inner_failed(n);
 	return ta_seal(p, n, 0);
 }
 
