@@ -95,11 +95,14 @@ DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recomme
 	tail -n 20 "$work/install.log" >&2
 	ta_fail "apt-get install of the packages failed"
 }
-for f in /usr/bin/trackalloc /usr/include/trackalloc.h /usr/share/trackalloc/trackalloc.xml \
+for f in /usr/bin/trackalloc /usr/share/trackalloc/trackalloc.xml \
 	/usr/share/trackalloc/plot.py /usr/libexec/trackalloc/trackalloc-report \
 	/usr/libexec/trackalloc/trackalloc-attach /usr/libexec/trackalloc/trackalloc-gate \
 	/usr/share/man/man1/trackalloc.1.gz /usr/share/man/man3/trackalloc.3.gz; do
 	dpkg -S "$f" >/dev/null 2>&1 || ta_fail "no package installed $f"
+done
+for h in lib/include/*; do # the public headers
+	dpkg -S "/usr/include/${h##*/}" >/dev/null 2>&1 || ta_fail "no package installed /usr/include/${h##*/}"
 done
 multiarch=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
 for f in libtrackalloc.so.1 libtrackalloc-lttng.so.1; do

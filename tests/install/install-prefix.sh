@@ -56,7 +56,9 @@ need_file() { # PATH [x]: exists (and is executable with x)
 	[ "${2:-}" != x ] || [ -x "$1" ] || ta_fail "not executable: ${1#"$prefix"/}"
 }
 need_file "$prefix/bin/trackalloc" x
-need_file "$prefix/include/trackalloc.h"
+for h in "$src"/lib/include/*; do # the public headers
+	need_file "$prefix/include/${h##*/}"
+done
 need_file "$libdir/libtrackalloc.so.1"
 [ -L "$libdir/libtrackalloc.so" ] || ta_fail "no libtrackalloc.so development link"
 need_file "$prefix/share/trackalloc/trackalloc.xml"
