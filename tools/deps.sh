@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Install what trackalloc needs to build, record, report and test, from
-# Debian 12's archive. Runs apt-get as root, or through sudo.
+# Install what trackalloc needs to build, record, report and test, and to
+# build its man pages and Debian packages, from Debian 12's archive. Runs
+# apt-get as root, or through sudo.
 set -euo pipefail
 
 packages=(
@@ -9,6 +10,7 @@ packages=(
 	babeltrace2 libbabeltrace2-dev python3 python3-bt2 python3-matplotlib
 	libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0 libpython3.11-testsuite
 	sqlite3 perl libxml2-utils procps
+	scdoc build-essential debhelper dpkg-dev
 )
 
 missing=()

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Every test: install dependencies, then build and run the whole suite
-# (unit, integration with real programs and real LTTng sessions), and the
-# unit tests again under ASan+UBSan and under TSan. Ends with one line
+# (unit, integration with real programs and real LTTng sessions), the unit
+# tests again under ASan+UBSan and under TSan, and the Debian packages
+# (tools/packages.sh: built, installed, the demo run from the installed
+# files, removed; one test). Ends with one line
 # "N passed, N failed". With TRACKALLOC_REQUIRE_ALL=1 (CI), a test skipped
 # for a missing tool counts as failed.
 set -uo pipefail
@@ -48,6 +50,16 @@ run_suite() {
 run_suite build -- --num-processes 2
 run_suite build-asan -Dlttng=disabled -Db_sanitize=address,undefined -Db_lundef=false -- --suite unit
 run_suite build-tsan -Dlttng=disabled -Db_sanitize=thread -Db_lundef=false -- --suite unit
+
+# Counted here rather than as a meson test: it installs system packages
+# (root), which no test of one build directory should do.
+echo "=== packages: bash tools/packages.sh" >&2
+bash tools/packages.sh
+case $? in
+0) passed=$((passed + 1)) ;;
+77) echo "packages: skipped" >&2 ;; # with TRACKALLOC_REQUIRE_ALL=1 a skip exits 1
+*) failed=$((failed + 1)) ;;
+esac
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
