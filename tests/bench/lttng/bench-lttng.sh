@@ -121,7 +121,8 @@ echo
 bench_session SA 'trackalloc:*'
 bench_session SW 'lttng_ust_libc:*'
 for _ in $(seq "$runs"); do
-	one_run a-trackalloc LD_PRELOAD="$lib"
+	# =1 as under trackalloc record: a preloaded library defers LTTng-UST
+	one_run a-trackalloc LD_PRELOAD="$lib" TRACKALLOC_LTTNG=1
 	one_run a-wrapper LD_PRELOAD="$wrapper"
 done
 lt_stop "$SA"
@@ -133,6 +134,12 @@ read -r wr_rec wr_disc < <(count "$SW" a-wrapper)
 expected=$(((traced_pairs / 10 + 1 + 3 * traced_pairs) * 2 * runs))
 lt_destroy "$SA"
 lt_destroy "$SW"
+# a configuration that recorded nothing measured nothing
+for c in "trackalloc:$ta_rec:$ta_disc" "libc wrapper:$wr_rec:$wr_disc"; do
+	IFS=: read -r who rec disc <<<"$c"
+	[ $((rec + disc)) -ge "$expected" ] ||
+		lt_fail "(a) $who: $((rec + disc)) events recorded or discarded, $expected expected"
+done
 echo "(a) full tracing, channel: per-process buffers, $nsubbuf x $subbuf sub-buffers per CPU, discard mode"
 echo "    $traced_pairs pairs per timed loop; each run emits $((expected / runs)) per-call events"
 row configuration "cpu ns/pair" "wall ns/pair" recorded discarded
@@ -159,7 +166,7 @@ done
 bench_session SC 'trackalloc:group_stats'
 for _ in $(seq "$runs"); do
 	one_run b-plain
-	one_run b-counters LD_PRELOAD="$lib"
+	one_run b-counters LD_PRELOAD="$lib" TRACKALLOC_LTTNG=1
 done
 lt_stop "$SC"
 read -r c_rec c_disc < <(count "$SC" b-counters)
@@ -172,7 +179,7 @@ echo "(b) counters mode: only trackalloc:group_stats (TRACKALLOC_SAMPLE_MS defau
 echo "    $pairs pairs per timed loop"
 row configuration "cpu ns/pair" "wall ns/pair" recorded discarded
 row "plain glibc (no session)" "$p0_ns" "$(median "$LT_TMP/b-plain0.wall")" - -
-row "trackalloc, no session" "$idle_ns" "$(median "$LT_TMP/b-idle.wall")" - -
+row "trackalloc, no session (no LTTng-UST)" "$idle_ns" "$(median "$LT_TMP/b-idle.wall")" - -
 row "plain glibc (counters session active)" "$p_ns" "$(median "$LT_TMP/b-plain.wall")" - -
 row "trackalloc, counters session" "$c_ns" "$(median "$LT_TMP/b-counters.wall")" \
 	"$c_rec" "$c_disc"
