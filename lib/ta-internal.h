@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <pthread.h>
+#include <sys/types.h>
 
 #include <urcu/list.h>
 
@@ -397,6 +398,35 @@ int ta_parse_uint(const char *s, unsigned long min, unsigned long max, unsigned 
 void ta_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void ta_warn_keep_stderr(void);
 extern int ta_warn_fd;
+
+/* Buffered writes to a descriptor, no stdio (out.c). */
+struct ta_out {
+	int fd;
+	size_t len;
+	int failed; /* errno of the first failed write, or 0 */
+	char buf[8192];
+};
+void ta_out_flush(struct ta_out *o);
+void ta_out_raw(struct ta_out *o, const char *s, size_t n);
+void ta_out_fmt(struct ta_out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void ta_out_json_str(struct ta_out *o, const char *s);
+
+/* A file named by an environment variable, written at exit (out.c). */
+struct ta_exit_file {
+	const char *var;  /* the variable, for messages */
+	const char *spec; /* its value; "%p" stands for the pid */
+	pid_t pid;        /* the process that read it */
+	bool warned;      /* a failure was said */
+};
+/* Check at start that the file can be written (say so once if not);
+ * @stderr_ok: "-" means stderr. */
+void ta_exit_file_init(struct ta_exit_file *f, const char *var, const char *spec,
+                       bool stderr_ok);
+/* The path for this process; false when it must not write one (a forked
+ * child, unless the name has "%p"). */
+bool ta_exit_file_path(const struct ta_exit_file *f, char *path, size_t size);
+/* Say once that the file could not be written, and why. */
+void ta_exit_file_failed(struct ta_exit_file *f, const char *path, int err);
 
 /* The exit report (exit-report.c): TRACKALLOC_REPORT. */
 void ta_exit_report_setup(void);
