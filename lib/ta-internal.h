@@ -199,6 +199,8 @@ struct ta_tls {
 	struct ta_slot *slot;   /* slot of the active group; NULL: not set up */
 	struct ta_slot *fast;   /* = slot when glibc's layout is verified, else NULL:
 	                         * the malloc/free fast paths test only this */
+	int64_t sample_left;    /* bytes to allocate before the next sample
+	                         * (sampling.c): the seal subtracts each size */
 	struct ta_thread *th;
 	uint32_t gid;           /* active group id */
 	uint32_t nesting;       /* > 0 while the library itself runs */
@@ -210,6 +212,9 @@ struct ta_tls {
 	uint32_t in_usable;     /* > 0 inside the inner malloc_usable_size */
 	uint32_t reserve;       /* > 0: a failed inner malloc or calloc is served
 	                         * by the start-up arena (see ta_reserve_enter) */
+	uint32_t in_sample;     /* > 0 while this thread takes a sample */
+	uint32_t sample_armed;  /* sample_left was drawn with sampling on */
+	uint64_t sample_rng;    /* the sampler's generator; 0 until seeded */
 };
 
 extern TA_TLS struct ta_tls ta_tls;
@@ -386,6 +391,10 @@ struct ta_config {
 	unsigned sample_ms;  /* TRACKALLOC_SAMPLE_MS */
 	const char *report;  /* TRACKALLOC_REPORT */
 	const char *gate;    /* TRACKALLOC_RECORD_GATE: trackalloc record's socket */
+	uint64_t stacks;     /* TRACKALLOC_STACKS: the sampling mean, 0 off */
+	uint64_t stacks_seed; /* TRACKALLOC_STACKS_SEED */
+	bool stacks_seeded;
+	const char *profile; /* TRACKALLOC_PROFILE */
 };
 
 extern struct ta_config ta_config;
@@ -393,6 +402,7 @@ extern struct ta_config ta_config;
 /* The environment (options.c) */
 void ta_config_init(void);
 int ta_parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out);
+int ta_parse_size(const char *s, uint64_t *out);
 /* Say something on stderr (start and exit only), through a private copy of
  * it once ta_warn_keep_stderr() made one. */
 void ta_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
