@@ -286,11 +286,13 @@ void ta_trace_finish(void)
 	__atomic_store_n(&ta_trace_stopping, 1, __ATOMIC_RELEASE);
 	pthread_cond_broadcast(&ta_sleep_cond);
 	pthread_mutex_unlock(&ta_sleep_lock);
-	/* bounded: a thread stuck elsewhere must not hold the exit up */
-	for (i = 0; i < 2000 && (__atomic_load_n(&ta_watcher_running, __ATOMIC_ACQUIRE) ||
-	                         __atomic_load_n(&ta_sampler_running, __ATOMIC_ACQUIRE));
+	/* Bounded (2 s): a thread stuck elsewhere must not hold the exit up.
+	 * In 20 us steps: a woken thread leaves in well under a millisecond,
+	 * and every process exit pays this wait. */
+	for (i = 0; i < 100000 && (__atomic_load_n(&ta_watcher_running, __ATOMIC_ACQUIRE) ||
+	                           __atomic_load_n(&ta_sampler_running, __ATOMIC_ACQUIRE));
 	     i++) {
-		struct timespec ts = { 0, 1000000L };
+		struct timespec ts = { 0, 20000L };
 
 		nanosleep(&ts, NULL);
 	}
