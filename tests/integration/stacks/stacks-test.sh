@@ -23,6 +23,12 @@
 #   trace-sampled    the same as profile-sampled through LTTng
 #   trace-without-stacks  a trace recorded without --stacks given --stacks:
 #                    exit 2, one line
+#   trace-synthetic  a CTF trace written by make-stacks-ctf.py (no LTTng):
+#                    statedump and dlopen events map addresses of stacks-prog
+#                    and its library (unloaded at the end) to their sites;
+#                    live at the end, at the group's peak and allocated
+#   bench            100,000 alloc_sample events over 2,000 stacks of 16 libc
+#                    addresses: prints how long the report takes
 # A missing tool skips (77), or fails with TRACKALLOC_REQUIRE_ALL=1.
 set -uo pipefail
 . "$(dirname "$0")/../common.sh"
@@ -264,8 +270,73 @@ trace_run() { # RECORD_STACKS_OPTION SCALE MODE
 	check "$3" "$TA_TMP/truth" --stacks "$TA_TMP/trace"
 }
 
+# stacks-prog's addresses, mapped at made-up bases, in a synthetic trace.
+trace_synthetic() {
+	need_prog
+	command -v nm >/dev/null && command -v readelf >/dev/null || ta_skip "binutils is needed"
+	local lib pb=0x555555554000 lb=0x7ffff7f00000 tok names main fill
+	lib=$(dirname "$prog")/libstackslib.so
+	sym() { nm "$1" | awk -v s="$2" '$3 == s { print "0x" $1 }'; }
+	bid() { readelf -n "$1" | awk '/Build ID/ { print $3 }'; }
+	tok=$(sym "$prog" parse_tokens) names=$(sym "$prog" parse_names) main=$(sym "$prog" main)
+	fill=$(sym "$lib" stackslib_fill)
+	[ -n "$tok" ] && [ -n "$names" ] && [ -n "$main" ] && [ -n "$fill" ] || ta_fail "symbols not found"
+	a() { printf '0x%x' $(($1 + $2 + 0x10)); } # a return address inside a function
+	cat >"$TA_TMP/syn.script" <<EOF
+group 1 parser
+group 2 cache
+module $pb 0x5000 $prog $(bid "$prog")
+load $lb 0x4000 $lib $(bid "$lib")
+alloc 2000 0x1000 100 100 1 $(a $pb $tok),$(a $pb $main)
+alloc 3000 0x2000 200 200 1 $(a $pb $names),$(a $pb $main)
+free 4000 0x1000 100 1
+alloc 5000 0x3000 50 50 1 $(a $pb $names),$(a $pb $main)
+alloc 6000 0x4000 1000 1000 2 $(a $lb $fill),$(a $pb $main)
+unload $lb
+free 7000 0x9999 10 2
+EOF
+	"$TA_PY" "$here/make-stacks-ctf.py" "$TA_TMP/syn" "$TA_TMP/syn.script" || ta_fail "make-stacks-ctf.py failed"
+	"$report" --stacks "$TA_TMP/syn" >"$TA_TMP/syn.txt" 2>&1 || fail "report --stacks failed"
+	"$report" --stacks --format tsv "$TA_TMP/syn" >"$TA_TMP/syn.tsv" 2>&1 || fail "report --stacks --format tsv failed"
+	cat "$TA_TMP/syn.txt"
+	# group function live_estimate peak_estimate alloc_estimate alloc_objects module
+	grep -v '^#' "$TA_TMP/syn.tsv" | cut -f3,12,5,8,9,11,15 | sort >"$TA_TMP/syn.got"
+	printf '%s\n' "parser	0	100	100	1	parse_tokens	stacks-prog" \
+		"parser	250	200	250	2	parse_names	stacks-prog" \
+		"cache	1000	1000	1000	1	stackslib_fill	libstackslib.so" | sort >"$TA_TMP/syn.want"
+	diff -u "$TA_TMP/syn.want" "$TA_TMP/syn.got" || fail "synthetic trace: sites differ"
+	grep -q "parser: live ~250 bytes (estimate), allocated ~350 bytes, 2 site(s), 2 stack(s); peak ~300 bytes at 0.000002 s" \
+		"$TA_TMP/syn.txt" || fail "synthetic trace: parser's peak not 300 bytes at 2 us"
+	grep -q "1 free_sample events (1 frees of blocks sampled before the recording)" "$TA_TMP/syn.txt" &&
+		fail "the free of a known block counted as unknown"
+	grep -q "2 free_sample events (1 frees of blocks sampled before the recording)" "$TA_TMP/syn.txt" ||
+		fail "a free of an unknown block not reported"
+	grep -q "libstackslib.so  at 0x7ffff7f00000 (unloaded)  debug info" "$TA_TMP/syn.txt" ||
+		fail "the unloaded library not listed"
+}
+
+bench() {
+	local libc=/usr/lib/x86_64-linux-gnu/libc.so.6 t0 t1
+	[ -r "$libc" ] && command -v readelf >/dev/null || ta_skip "$libc or readelf missing"
+	cat >"$TA_TMP/bench.script" <<EOF
+group 1 a
+group 2 b
+group 3 c
+module 0x7f0000000000 0x1e2000 $libc $(readelf -n "$libc" | awk '/Build ID/ { print $3 }')
+bench 100000 2000 16 7 0x7f0000026000 0x155000
+EOF
+	"$TA_PY" "$here/make-stacks-ctf.py" "$TA_TMP/bench" "$TA_TMP/bench.script" || ta_fail "make-stacks-ctf.py failed"
+	t0=$(date +%s%N)
+	"$report" --stacks --top 3 "$TA_TMP/bench" >"$TA_TMP/bench.out" 2>&1 || ta_fail "the report failed"
+	t1=$(date +%s%N)
+	grep -q "100000 alloc_sample, 10000 free_sample events" "$TA_TMP/bench.out" || ta_fail "not every sample read"
+	echo "trackalloc report --stacks on 100000 samples (16 frames, 2000 stacks, libc debug info): $(((t1 - t0) / 1000000)) ms"
+}
+
 case $scenario in
 profile-bad) profile_bad ;;
+trace-synthetic) trace_synthetic ;;
+bench) bench ;;
 flame) flame ;;
 profile-exact) profile_run 1 16 exact ;;
 profile-sampled) profile_run 65536 1 sampled ;;
