@@ -350,47 +350,76 @@ static const char *die_name(struct rsym *s, Dwarf_Die *die)
 	return demangled(s, n);
 }
 
-/* The inline chain at @a from DWARF; 0 when there is no scope. */
+static bool is_function(Dwarf_Die *die)
+{
+	int tag = dwarf_tag(die);
+
+	return tag == DW_TAG_subprogram || tag == DW_TAG_inlined_subroutine;
+}
+
+/* The first function scope of @scopes[@from .. @n) into *@out. */
+static bool first_function(Dwarf_Die *scopes, int from, int n, Dwarf_Die *out)
+{
+	for (int i = from; i < n; i++) {
+		if (is_function(&scopes[i])) {
+			*out = scopes[i];
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * The inline chain at @a from DWARF; 0 when there is no scope. As
+ * eu-addr2line -i does it: dwarf_getscopes finds the innermost function at
+ * @a; past an inlined instance it goes on in the abstract definition, so
+ * each caller is found with dwarf_getscopes_die on the concrete instance,
+ * at the instance's call site.
+ */
 static int dwarf_frames(struct rsym *s, Dwfl_Module *mod, Dwarf_Addr a, struct rsym_frame *out,
                         int max)
 {
 	Dwarf_Addr bias = 0;
-	Dwarf_Die *cu = dwfl_module_addrdie(mod, a, &bias), *scopes = NULL;
+	Dwarf_Die *cu = dwfl_module_addrdie(mod, a, &bias), *scopes = NULL, die;
 	Dwfl_Line *ln = dwfl_module_getsrc(mod, a);
 	const char *file = NULL;
 	int lineno = 0, n, count = 0;
+	bool found;
 
 	if (!cu)
 		return 0;
 	if (ln)
 		file = dwfl_lineinfo(ln, NULL, &lineno, NULL, NULL, NULL);
 	n = dwarf_getscopes(cu, a - bias, &scopes);
-	for (int i = 0; i < n && count < max; i++) {
-		int tag = dwarf_tag(&scopes[i]);
+	found = n > 0 && first_function(scopes, 0, n, &die);
+	free(scopes);
+	while (found && count < max) {
 		Dwarf_Attribute attr;
 		Dwarf_Word v;
 		Dwarf_Files *files;
 		size_t nfiles;
+		bool inlined = dwarf_tag(&die) == DW_TAG_inlined_subroutine;
 
-		if (tag != DW_TAG_subprogram && tag != DW_TAG_inlined_subroutine)
-			continue;
-		out[count].func = die_name(s, &scopes[i]);
+		out[count].func = die_name(s, &die);
 		out[count].file = rsym_intern(s, file);
 		out[count].line = lineno > 0 ? (unsigned)lineno : 0;
-		out[count].inlined = tag == DW_TAG_inlined_subroutine;
+		out[count].inlined = inlined;
 		count++;
-		if (tag == DW_TAG_subprogram)
+		if (!inlined)
 			break;
 		/* the next frame is where this one was inlined */
 		file = NULL;
 		lineno = 0;
-		if (dwarf_formudata(dwarf_attr(&scopes[i], DW_AT_call_file, &attr), &v) == 0 &&
+		if (dwarf_formudata(dwarf_attr(&die, DW_AT_call_file, &attr), &v) == 0 &&
 		    dwarf_getsrcfiles(cu, &files, &nfiles) == 0 && v < nfiles)
 			file = dwarf_filesrc(files, v, NULL, NULL);
-		if (dwarf_formudata(dwarf_attr(&scopes[i], DW_AT_call_line, &attr), &v) == 0)
+		if (dwarf_formudata(dwarf_attr(&die, DW_AT_call_line, &attr), &v) == 0)
 			lineno = (int)v;
+		scopes = NULL;
+		n = dwarf_getscopes_die(&die, &scopes);
+		found = n > 1 && first_function(scopes, 1, n, &die);
+		free(scopes);
 	}
-	free(scopes);
 	/* an inline chain that ends without its subprogram: not trustworthy */
 	if (count && out[count - 1].inlined)
 		out[count - 1].inlined = false;

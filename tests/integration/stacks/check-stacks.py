@@ -7,7 +7,7 @@
 TRUTH: stacks-prog's stdout (SITE lines). REPORT_TSV: `trackalloc report
 --format tsv --top 0` of its profile or trace. Each SITE must be exactly one
 row of its group, named by its function (C++: demangled, with parameters),
-file and line, in the right module.
+file and line, in the right module, inlined into the right function.
  exact:   (TRACKALLOC_STACKS=1) samples, bytes and estimates equal the
           truth; the two groups hold these four sites and nothing else.
  sampled: (mean 64 KiB) allocated estimates within 10% of the truth (every
@@ -37,7 +37,7 @@ def read_truth(path):
                 continue
             sites.append(dict(group=p[1], function=p[2], file=p[3], line=int(p[4]),
                               allocs=int(p[5]), bytes=int(p[6]), live_objects=int(p[7]),
-                              live_bytes=int(p[8])))
+                              live_bytes=int(p[8]), inlined_into=p[9]))
     return sites
 
 
@@ -81,6 +81,9 @@ def main(argv):
         if os.path.basename(r["file"]) != t["file"] or r["line"] != t["line"]:
             bad.append("%s: at %s:%d, want %s:%d" % (what, r["file"], r["line"], t["file"],
                                                      t["line"]))
+        if r["inlined_into"] != t["inlined_into"]:
+            bad.append("%s: inlined into %s, want %s" % (what, r["inlined_into"],
+                                                         t["inlined_into"]))
         want_mod = MODULE.get(t["file"], "stacks-prog")
         if r["module"] != want_mod:
             bad.append("%s: module %s, want %s" % (what, r["module"], want_mod))

@@ -34,7 +34,7 @@ set -uo pipefail
 . "$(dirname "$0")/../common.sh"
 
 [ $# -eq 4 ] || { echo "usage: $0 SCENARIO TRACKALLOC TRACKALLOC_REPORT STACKS_PROG" >&2; exit 2; }
-scenario=$1 cmd=$2 report=$(readlink -f "$3") prog=$4
+scenario=$1 cmd=$2 report=$(readlink -f "$3") prog=$(readlink -f "$4")
 here=$(cd "$(dirname "$0")" && pwd)
 ta_tmpdir
 failed=0
@@ -270,28 +270,42 @@ trace_run() { # RECORD_STACKS_OPTION SCALE MODE
 	check "$3" "$TA_TMP/truth" --stacks "$TA_TMP/trace"
 }
 
-# stacks-prog's addresses, mapped at made-up bases, in a synthetic trace.
+# ret_after FILE FUNCTION CALLEE: the return address of FUNCTION's first
+# call of CALLEE (a file address, 0x...).
+ret_after() {
+	objdump -d --no-show-raw-insn "$1" | awk -v f="<$2>:" -v c="<$3" '
+		$2 == f { inside = 1; next }
+		inside && /^$/ { exit }
+		inside && found { sub(":", "", $1); print "0x" $1; exit }
+		inside && index($0, c) { found = 1 }'
+}
+
+# stacks-prog's real return addresses, mapped at made-up bases, in a
+# synthetic trace: its sites, their lines and inlining, as the program says.
 trace_synthetic() {
 	need_prog
-	command -v nm >/dev/null && command -v readelf >/dev/null || ta_skip "binutils is needed"
-	local lib pb=0x555555554000 lb=0x7ffff7f00000 tok names main fill
+	command -v objdump >/dev/null && command -v readelf >/dev/null || ta_skip "binutils is needed"
+	local lib pb=0x555555554000 lb=0x7ffff7f00000 tok names fill m_tok m_names m_cache
 	lib=$(dirname "$prog")/libstackslib.so
-	sym() { nm "$1" | awk -v s="$2" '$3 == s { print "0x" $1 }'; }
 	bid() { readelf -n "$1" | awk '/Build ID/ { print $3 }'; }
-	tok=$(sym "$prog" parse_tokens) names=$(sym "$prog" parse_names) main=$(sym "$prog" main)
-	fill=$(sym "$lib" stackslib_fill)
-	[ -n "$tok" ] && [ -n "$names" ] && [ -n "$main" ] && [ -n "$fill" ] || ta_fail "symbols not found"
-	a() { printf '0x%x' $(($1 + $2 + 0x10)); } # a return address inside a function
+	tok=$(ret_after "$prog" parse_tokens malloc@plt) names=$(ret_after "$prog" parse_names strdup@plt)
+	fill=$(ret_after "$lib" stackslib_fill malloc@plt)
+	m_tok=$(ret_after "$prog" main parse_tokens) m_names=$(ret_after "$prog" main parse_names)
+	m_cache=$(ret_after "$prog" main stackslib_fill@plt)
+	[ -n "$tok" ] && [ -n "$names" ] && [ -n "$fill" ] && [ -n "$m_tok" ] && [ -n "$m_names" ] &&
+		[ -n "$m_cache" ] || ta_fail "call sites not found in $prog (objdump)"
+	"$prog" 64 >"$TA_TMP/truth" || ta_fail "stacks-prog failed"
+	a() { printf '0x%x' $(($1 + $2)); }
 	cat >"$TA_TMP/syn.script" <<EOF
 group 1 parser
 group 2 cache
 module $pb 0x5000 $prog $(bid "$prog")
 load $lb 0x4000 $lib $(bid "$lib")
-alloc 2000 0x1000 100 100 1 $(a $pb $tok),$(a $pb $main)
-alloc 3000 0x2000 200 200 1 $(a $pb $names),$(a $pb $main)
+alloc 2000 0x1000 100 100 1 $(a $pb $tok),$(a $pb $m_tok)
+alloc 3000 0x2000 200 200 1 $(a $pb $names),$(a $pb $m_names)
 free 4000 0x1000 100 1
-alloc 5000 0x3000 50 50 1 $(a $pb $names),$(a $pb $main)
-alloc 6000 0x4000 1000 1000 2 $(a $lb $fill),$(a $pb $main)
+alloc 5000 0x3000 50 50 1 $(a $pb $names),$(a $pb $m_names)
+alloc 6000 0x4000 1000 1000 2 $(a $lb $fill),$(a $pb $m_cache)
 unload $lb
 free 7000 0x9999 10 2
 EOF
@@ -299,18 +313,23 @@ EOF
 	"$report" --stacks "$TA_TMP/syn" >"$TA_TMP/syn.txt" 2>&1 || fail "report --stacks failed"
 	"$report" --stacks --format tsv "$TA_TMP/syn" >"$TA_TMP/syn.tsv" 2>&1 || fail "report --stacks --format tsv failed"
 	cat "$TA_TMP/syn.txt"
-	# group function live_estimate peak_estimate alloc_estimate alloc_objects module
-	grep -v '^#' "$TA_TMP/syn.tsv" | cut -f3,12,5,8,9,11,15 | sort >"$TA_TMP/syn.got"
-	printf '%s\n' "parser	0	100	100	1	parse_tokens	stacks-prog" \
-		"parser	250	200	250	2	parse_names	stacks-prog" \
-		"cache	1000	1000	1000	1	stackslib_fill	libstackslib.so" | sort >"$TA_TMP/syn.want"
+	# group live_estimate peak_estimate alloc_estimate alloc_objects function
+	# file line module inlined_into caller
+	grep -v '^#' "$TA_TMP/syn.tsv" | cut -f3,5,8,9,11,12,13,14,15,17,18 |
+		sed 's|\t[^\t]*/\([^/\t]*\.c[p]*\)\t|\t\1\t|' | sort >"$TA_TMP/syn.got"
+	line() { awk -F'\t' -v f="$1" '$3 == f { print $5 }' "$TA_TMP/truth"; }
+	printf '%s\n' \
+		"parser	0	100	100	1	token_block	stacks-prog.c	$(line token_block)	stacks-prog	parse_tokens	parse_tokens" \
+		"parser	250	200	250	2	parse_names	stacks-prog.c	$(line parse_names)	stacks-prog	-	main" \
+		"cache	1000	1000	1000	1	stackslib_fill	stacks-lib.c	$(line stackslib_fill)	libstackslib.so	-	main" |
+		sort >"$TA_TMP/syn.want"
 	diff -u "$TA_TMP/syn.want" "$TA_TMP/syn.got" || fail "synthetic trace: sites differ"
 	grep -q "parser: live ~250 bytes (estimate), allocated ~350 bytes, 2 site(s), 2 stack(s); peak ~300 bytes at 0.000002 s" \
 		"$TA_TMP/syn.txt" || fail "synthetic trace: parser's peak not 300 bytes at 2 us"
-	grep -q "1 free_sample events (1 frees of blocks sampled before the recording)" "$TA_TMP/syn.txt" &&
-		fail "the free of a known block counted as unknown"
 	grep -q "2 free_sample events (1 frees of blocks sampled before the recording)" "$TA_TMP/syn.txt" ||
 		fail "a free of an unknown block not reported"
+	grep -q "inlined into parse_tokens stacks-prog.c:" "$TA_TMP/syn.txt" ||
+		fail "the inlined site does not say what it is inlined into"
 	grep -q "libstackslib.so  at 0x7ffff7f00000 (unloaded)  debug info" "$TA_TMP/syn.txt" ||
 		fail "the unloaded library not listed"
 }
