@@ -497,7 +497,7 @@ bool rc_collapse(const struct rs_model *m, struct rc_result *out, bool progress)
 		return false;
 	for (size_t i = 0; i < m->nprocs; i++)
 		frames += m->procs[i]->nframes;
-	if (progress && frames >= 100000)
+	if (progress && frames >= 20000)
 		fprintf(stderr, RP_PREFIX "symbolising %llu frames of %zu process(es)\n",
 		        (unsigned long long)frames, m->nprocs);
 	for (size_t i = 0; i < m->nprocs; i++) {

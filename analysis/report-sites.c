@@ -132,6 +132,12 @@ static bool *selected_sites(const struct rc_group *g, unsigned top, bool peak)
 		free(sel);
 		return NULL;
 	}
+	if (top >= g->nsites) {
+		for (uint32_t i = 0; i < g->nsites; i++)
+			sel[i] = true;
+		free(ix);
+		return sel;
+	}
 	for (int crit = 0; crit < 3; crit++) {
 		uint32_t n = 0;
 
@@ -292,6 +298,9 @@ void rp_print_sites(FILE *out, const struct rc_result *r, const struct rs_model 
 		const struct rc_proc *cp = &r->procs[i];
 		const char *name = proc_name(gm, cp->src->pid);
 
+		/* a process of the trace that sampled nothing (statedump only) */
+		if (trace && !cp->src->nsites)
+			continue;
 		if (!tsv) {
 			fprintf(out, "\nprocess %" PRId64, cp->src->pid);
 			if (name) {
