@@ -33,6 +33,8 @@ struct reader {
 	uint32_t ngroups;     /* group records read */
 	bool *group_defined;  /* by id, ngroups of them */
 	uint64_t nsites;
+	uint64_t *stack_ids;  /* the file's id of each stack, increasing */
+	size_t stack_ids_cap;
 	char *err;            /* the first error, allocated */
 	bool oom;
 };
@@ -196,8 +198,6 @@ static bool rec_module(struct reader *r, char **f, int n)
 		return false;
 	if (end <= start)
 		return bad(r, "module %s ends (%s) before it starts (%s)", f[1], f[3], f[2]);
-	if (!f[4][0])
-		return bad(r, "module %s has an empty path", f[1]);
 	m = rs_proc_add_module(r->sp, f[4], start, end, start, RS_BASE_BIAS);
 	if (m < 0)
 		return oom(r);
@@ -253,15 +253,20 @@ static bool rec_group(struct reader *r, char **f, int n)
 static bool rec_stack(struct reader *r, char **f, int n)
 {
 	struct rs_frame fr[RS_STACK_MAX];
-	uint32_t expect;
+	uint64_t fid;
 	int64_t id;
+	void *ids;
 
 	if (n < 2)
 		return bad(r, "'stack' takes ID FRAME...");
 	if (n - 2 > RS_STACK_MAX)
 		return bad(r, "stack %s has %d frames (at most %d)", f[1], n - 2, RS_STACK_MAX);
-	if (!parse_id(r, f[1], r->sp->nstacks, "stack id"))
+	if (!parse_u64(r, f[1], 10, &fid, "stack id"))
 		return false;
+	/* dense from 0 in the format; gaps are accepted, disorder is not */
+	if (r->sp->nstacks && fid <= r->stack_ids[r->sp->nstacks - 1])
+		return bad(r, "stack id %s is not above the previous one (%llu)", f[1],
+		           (unsigned long long)r->stack_ids[r->sp->nstacks - 1]);
 	for (int i = 2; i < n; i++) {
 		char *plus = strchr(f[i], '+');
 		uint64_t v, mod;
@@ -282,13 +287,38 @@ static bool rec_stack(struct reader *r, char **f, int n)
 			           f[i], plus + 1, f[i]);
 		fr[i - 2] = (struct rs_frame){ (int32_t)mod, r->sp->modules[mod].base + v };
 	}
-	/* interning merges equal stacks: a repeated one would take an earlier id */
-	expect = r->sp->nstacks;
-	id = rs_proc_stack(r->sp, fr, (uint32_t)(n - 2));
+	if (r->sp->nstacks == r->stack_ids_cap) {
+		size_t ncap = r->stack_ids_cap ? r->stack_ids_cap * 2 : 256;
+
+		ids = realloc(r->stack_ids, ncap * sizeof(*r->stack_ids));
+		if (!ids)
+			return oom(r);
+		r->stack_ids = ids;
+		r->stack_ids_cap = ncap;
+	}
+	id = rs_proc_stack_new(r->sp, fr, (uint32_t)(n - 2));
 	if (id < 0)
 		return oom(r);
-	if ((uint64_t)id != expect)
-		return bad(r, "stack %s repeats stack %lld", f[1], (long long)id);
+	r->stack_ids[id] = fid;
+	return true;
+}
+
+/* The stack read with file id @fid, by binary search: into *@out. */
+static bool stack_index(const struct reader *r, uint64_t fid, uint64_t *out)
+{
+	size_t lo = 0, hi = r->sp->nstacks;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (r->stack_ids[mid] < fid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == r->sp->nstacks || r->stack_ids[lo] != fid)
+		return false;
+	*out = lo;
 	return true;
 }
 
@@ -310,7 +340,7 @@ static bool rec_site(struct reader *r, char **f, int n)
 		return false;
 	if (gid >= r->ngroups || !r->group_defined[gid])
 		return bad(r, "site names group %s, which no group record defines", f[1]);
-	if (stack >= r->sp->nstacks)
+	if (!stack_index(r, stack, &stack))
 		return bad(r, "site names stack %s, which no stack record defines", f[2]);
 	for (int i = 3; i < n; i++) {
 		char *eq = strchr(f[i], '=');
@@ -474,5 +504,6 @@ int rp_read_profile(const char *path, struct rp_model *gm, struct rs_model *sm)
 	fclose(in);
 	free(r.err);
 	free(r.group_defined);
+	free(r.stack_ids);
 	return ret;
 }

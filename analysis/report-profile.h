@@ -12,8 +12,8 @@ struct rs_model;
 /*
  * Read the profile @path: its groups' names and tags into @gm (one process,
  * the profile's pid), its modules, stacks and sites into @sm. Strict: an
- * unknown version, a malformed or out-of-order record, an id out of
- * sequence, a reference to an undefined module, group or stack, a
+ * unknown version, a malformed or out-of-order record, a module id out of
+ * sequence, a stack id not above the previous one, a reference to an undefined module, group or stack, a
  * duplicate site, or a missing or wrong `end` line fail the read.
  *
  * Returns RP_EXIT_OK, or prints one line on stderr ("PATH:LINE: what is

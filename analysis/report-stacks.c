@@ -269,7 +269,8 @@ static uint64_t stack_hash_of(void *ctx, uint32_t i)
 	return ((struct rs_proc *)ctx)->stacks[i].hash;
 }
 
-int64_t rs_proc_stack(struct rs_proc *p, const struct rs_frame *frames, uint32_t n)
+/* Interned (@intern: an equal stack returns its id) or always new. */
+static int64_t stack_add(struct rs_proc *p, const struct rs_frame *frames, uint32_t n, bool intern)
 {
 	uint64_t h = stack_hash(frames, n);
 	struct rs_stack *st;
@@ -282,7 +283,7 @@ int64_t rs_proc_stack(struct rs_proc *p, const struct rs_frame *frames, uint32_t
 	}
 	for (s = h & p->stack_mask; p->stack_index[s]; s = (s + 1) & p->stack_mask) {
 		st = &p->stacks[p->stack_index[s] - 1];
-		if (st->hash == h && st->n == n &&
+		if (intern && st->hash == h && st->n == n &&
 		    !memcmp(&p->frames[st->first], frames, n * sizeof(*frames)))
 			return p->stack_index[s] - 1;
 	}
@@ -304,6 +305,16 @@ int64_t rs_proc_stack(struct rs_proc *p, const struct rs_frame *frames, uint32_t
 	p->nframes += n;
 	p->stack_index[s] = ++p->nstacks;
 	return p->nstacks - 1;
+}
+
+int64_t rs_proc_stack(struct rs_proc *p, const struct rs_frame *frames, uint32_t n)
+{
+	return stack_add(p, frames, n, true);
+}
+
+int64_t rs_proc_stack_new(struct rs_proc *p, const struct rs_frame *frames, uint32_t n)
+{
+	return stack_add(p, frames, n, false);
 }
 
 int64_t rs_proc_stack_ips(struct rs_proc *p, const uint64_t *ips, uint32_t n)

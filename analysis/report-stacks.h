@@ -131,6 +131,9 @@ bool rs_proc_set_debug_link(struct rs_proc *p, int32_t mod, const char *name);
 /* The id of the stack @frames[0 .. @n) (innermost first; @n at most
  * RS_STACK_MAX), interned. Returns -1 when out of memory. */
 int64_t rs_proc_stack(struct rs_proc *p, const struct rs_frame *frames, uint32_t n);
+/* A new stack, even when an equal one exists (a profile's stacks keep the
+ * file's numbering; equal ones merge later, in report-collapse.c). */
+int64_t rs_proc_stack_new(struct rs_proc *p, const struct rs_frame *frames, uint32_t n);
 /* The same for a trace's addresses (modules resolved by rs_model_finish). */
 int64_t rs_proc_stack_ips(struct rs_proc *p, const uint64_t *ips, uint32_t n);
 

@@ -98,6 +98,13 @@ profile_bad() {
 	expect_error bad-module 2 "$p.ref:8: frame 5+.* names module 5" --profile "$p.ref"
 	good "$real_id" | sed 's/^site 3 0/site 3 9/' >"$p.stack"
 	expect_error bad-stack 2 "$p.stack:9: site names stack 9" --profile "$p.stack"
+	good "$real_id" | sed 's/^stack 0 \(.*\)/stack 5 \1\nstack 2 \1/' >"$p.order"
+	expect_error stack-order 2 "$p.order:9: stack id 2 is not above the previous one (5)" --profile "$p.order"
+	good "$real_id" | sed 's/^stack 0 /stack 5 /; s/^site 3 0 /site 3 5 /' >"$p.gap"
+	if ! "$report" --profile "$p.gap" >"$TA_TMP/gap.out" 2>&1 || ! grep -q " main report.c" "$TA_TMP/gap.out"; then
+		fail "stack ids with a gap: not read"
+		ta_show output "$TA_TMP/gap.out"
+	fi
 	good "$real_id" | sed 's/live_estimate=10/live_estimate=x/' >"$p.num"
 	expect_error bad-number 2 "$p.num:9: live_estimate 'x' is not a number" --profile "$p.num"
 	good "$real_id" | sed 's/work%20queue/work%2queue/' >"$p.esc"
