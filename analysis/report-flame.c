@@ -99,8 +99,14 @@ static void tree_free(struct tree *t)
 	free(t->n);
 }
 
+static uint64_t weigh(const struct rs_counts *c, enum rp_flame_weight w)
+{
+	return w == RP_FLAME_PEAK ? c->peak_estimate :
+	       w == RP_FLAME_ALLOCATED ? c->alloc_estimate : c->live_estimate;
+}
+
 static bool tree_build(struct tree *t, const struct rc_result *r, const struct rp_model *gm,
-                       const struct rp_output_opts *oo)
+                       const struct rp_output_opts *oo, enum rp_flame_weight weight)
 {
 	t->n = calloc(256, sizeof(*t->n));
 	if (!t->n)
@@ -124,7 +130,7 @@ static bool tree_build(struct tree *t, const struct rc_result *r, const struct r
 			for (size_t k = 0; k < gm->nprocs && !rg; k++)
 				if (gm->procs[k]->pid == cp->src->pid)
 					rg = rp_proc_find_group(gm->procs[k], g);
-			if (!grp->total.live_estimate || !rp_group_selected(oo, rg ? rg : &fake))
+			if (!weigh(&grp->total, weight) || !rp_group_selected(oo, rg ? rg : &fake))
 				continue;
 			if (r->nprocs > 1 ? asprintf(&label, "%s (pid %" PRId64 ")", name, cp->src->pid) < 0 :
 			                    !(label = strdup(name)))
@@ -135,7 +141,7 @@ static bool tree_build(struct tree *t, const struct rc_result *r, const struct r
 				return false;
 			for (uint32_t c = 0; c < grp->ncstacks; c++) {
 				const struct rc_cstack *cs = &grp->cstacks[c];
-				uint64_t v = cs->c.live_estimate;
+				uint64_t v = weigh(&cs->c, weight);
 				uint32_t at = gn;
 
 				if (!v)
@@ -195,12 +201,13 @@ static void folded_walk(FILE *f, const struct tree *t, uint32_t id, char **path,
 }
 
 bool rp_write_folded(FILE *f, const char *path, const struct rc_result *r,
-                     const struct rp_model *gm, const struct rp_output_opts *oo)
+                     const struct rp_model *gm, const struct rp_output_opts *oo,
+                     enum rp_flame_weight weight)
 {
 	struct tree t = { 0 };
 	char *buf = NULL;
 	size_t len = 0, cap = 0;
-	bool oom = !tree_build(&t, r, gm, oo);
+	bool oom = !tree_build(&t, r, gm, oo, weight);
 
 	for (uint32_t c = oom ? 0 : t.n[0].child; c && !oom; c = t.n[c].next)
 		folded_walk(f, &t, c, &buf, &len, &cap, &oom);
@@ -300,12 +307,14 @@ static void svg_frame(FILE *f, const struct tree *t, uint32_t id, double x, unsi
 
 bool rp_write_flamegraph(FILE *f, const char *path, const struct rc_result *r,
                          const struct rp_model *gm, const struct rp_output_opts *oo,
-                         const char *source)
+                         enum rp_flame_weight weight, const char *source)
 {
+	static const char *const what[] = { "live at the end", "live at each group's peak",
+	                                    "allocated" };
 	struct tree t = { 0 };
 	double height, scale, x = SVG_PAD;
 
-	if (!tree_build(&t, r, gm, oo)) {
+	if (!tree_build(&t, r, gm, oo, weight)) {
 		tree_free(&t);
 		fprintf(stderr, RP_PREFIX "out of memory writing %s\n", path);
 		return false;
@@ -320,14 +329,14 @@ bool rp_write_flamegraph(FILE *f, const char *path, const struct rc_result *r,
 	        ".title { font-size: 17px; text-anchor: middle; }\n"
 	        ".sub { font-size: 12px; fill: #555; text-anchor: middle; }</style>\n",
 	        SVG_WIDTH, height, SVG_WIDTH, height, FONT_SIZE);
-	fprintf(f, "<text class=\"title\" x=\"%.0f\" y=\"24\">Live heap by group and stack "
+	fprintf(f, "<text class=\"title\" x=\"%.0f\" y=\"24\">%s heap by group and stack "
 	        "(trackalloc)</text>\n<text class=\"sub\" x=\"%.0f\" y=\"42\">", SVG_WIDTH / 2,
-	        SVG_WIDTH / 2);
+	        weight == RP_FLAME_ALLOCATED ? "Allocated" : "Live", SVG_WIDTH / 2);
 	xml_text(f, source, 200);
-	fprintf(f, ": %" PRIu64 " bytes live (estimate from sampled stacks)</text>\n",
-	        t.n[0].value);
+	fprintf(f, ": %" PRIu64 " bytes %s (estimates from sampled stacks)</text>\n",
+	        t.n[0].value, what[weight]);
 	if (!t.n[0].value)
-		fprintf(f, "<text class=\"sub\" x=\"%.0f\" y=\"%.0f\">no live sampled bytes</text>\n",
+		fprintf(f, "<text class=\"sub\" x=\"%.0f\" y=\"%.0f\">no sampled bytes</text>\n",
 		        SVG_WIDTH / 2, TOP_PAD + 12);
 	for (uint32_t c = t.n[0].child; c; c = t.n[c].next) {
 		svg_frame(f, &t, c, x, 0, scale, height);

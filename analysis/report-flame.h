@@ -5,9 +5,10 @@
  * read (report-flame.c). Used by report.c.
  *
  * Both show each group's collapsed stacks (report-collapse.h) weighted by
- * their estimated live bytes: the group is the root frame, then the
+ * their estimated live bytes (or, by choice, their bytes at the group's
+ * peak or allocated): the group is the root frame, then the
  * outermost frame down to the site. A frame is its function (inlined ones
- * too), or module+0xoffset without symbols. Stacks with no live bytes are
+ * too), or module+0xoffset without symbols. Stacks that weigh nothing are
  * left out.
  */
 #ifndef TA_REPORT_FLAME_H
@@ -20,6 +21,10 @@ struct rc_result;
 struct rp_model;
 struct rp_output_opts;
 
+/* What the frames weigh (--flame-weight): estimated live bytes at the end
+ * (the default), at the group's peak (traces), or bytes allocated. */
+enum rp_flame_weight { RP_FLAME_LIVE, RP_FLAME_PEAK, RP_FLAME_ALLOCATED };
+
 /*
  * Folded stacks into @f (named @path in errors): one line per distinct
  * path, `group;outermost;...;innermost BYTES`, sorted. ';' inside a frame
@@ -27,7 +32,8 @@ struct rp_output_opts;
  * `GROUP (pid PID)`. Returns false after printing why.
  */
 bool rp_write_folded(FILE *f, const char *path, const struct rc_result *r,
-                     const struct rp_model *gm, const struct rp_output_opts *oo);
+                     const struct rp_model *gm, const struct rp_output_opts *oo,
+                     enum rp_flame_weight weight);
 
 /*
  * The flame graph into @f (named @path in errors), titled with @source: one
@@ -37,6 +43,6 @@ bool rp_write_folded(FILE *f, const char *path, const struct rc_result *r,
  */
 bool rp_write_flamegraph(FILE *f, const char *path, const struct rc_result *r,
                          const struct rp_model *gm, const struct rp_output_opts *oo,
-                         const char *source);
+                         enum rp_flame_weight weight, const char *source);
 
 #endif /* TA_REPORT_FLAME_H */

@@ -53,6 +53,9 @@ static void usage(FILE *out)
 "  --flamegraph FILE.svg  a flame graph of live bytes, the group as root frame\n"
 "  --folded FILE       the same as folded stacks (group;outer;...;inner BYTES),\n"
 "                      for flamegraph.pl or speedscope\n"
+"  --flame-weight W    what --flamegraph and --folded weigh: live (estimated live\n"
+"                      bytes at the end, the default), peak (live bytes at each\n"
+"                      group's peak; traces) or allocated (bytes allocated)\n"
 "\n"
 "  --csv FILE          write the live-bytes timeline: time_s,pid,group_id,group_name,live_bytes\n"
 "  --plot FILE         draw the timeline into FILE.png or FILE.svg (matplotlib, via\n"
@@ -149,6 +152,7 @@ static bool has_suffix(const char *s, const char *suffix)
 struct stacks_files {
 	const char *flame, *folded;
 	FILE *flame_f, *folded_f;
+	enum rp_flame_weight weight;
 };
 
 static int stacks_files_open(struct stacks_files *sf)
@@ -202,9 +206,9 @@ static int stacks_report(struct rs_model *sm, const struct rp_model *m,
 		ret = RP_EXIT_OUTPUT;
 	}
 	if (ret == RP_EXIT_OK && sf->flame_f &&
-	    !rp_write_flamegraph(sf->flame_f, sf->flame, &r, m, oo, so->source))
+	    !rp_write_flamegraph(sf->flame_f, sf->flame, &r, m, oo, sf->weight, so->source))
 		ret = RP_EXIT_OUTPUT;
-	if (ret == RP_EXIT_OK && sf->folded_f && !rp_write_folded(sf->folded_f, sf->folded, &r, m, oo))
+	if (ret == RP_EXIT_OK && sf->folded_f && !rp_write_folded(sf->folded_f, sf->folded, &r, m, oo, sf->weight))
 		ret = RP_EXIT_OUTPUT;
 	rc_free(&r);
 	return ret;
@@ -226,7 +230,8 @@ static int parse_top(const char *arg, unsigned *top)
 int main(int argc, char **argv)
 {
 	enum { OPT_CSV = 256, OPT_PLOT, OPT_GROUP, OPT_FORMAT, OPT_INTERVAL, OPT_PROGRESS,
-	       OPT_SKIP, OPT_VERSION, OPT_STACKS, OPT_PROFILE, OPT_TOP, OPT_FLAME, OPT_FOLDED };
+	       OPT_SKIP, OPT_VERSION, OPT_STACKS, OPT_PROFILE, OPT_TOP, OPT_FLAME, OPT_FOLDED,
+	       OPT_WEIGHT };
 	static const struct option longopts[] = {
 		{ "csv", required_argument, NULL, OPT_CSV },
 		{ "plot", required_argument, NULL, OPT_PLOT },
@@ -240,6 +245,7 @@ int main(int argc, char **argv)
 		{ "top", required_argument, NULL, OPT_TOP },
 		{ "flamegraph", required_argument, NULL, OPT_FLAME },
 		{ "folded", required_argument, NULL, OPT_FOLDED },
+		{ "flame-weight", required_argument, NULL, OPT_WEIGHT },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ NULL, 0, NULL, 0 },
@@ -252,7 +258,7 @@ int main(int argc, char **argv)
 	struct rs_model sm;
 	struct rs_decoder *sd = NULL;
 	const char *profile = NULL;
-	bool stacks = false, top_given = false;
+	bool stacks = false, top_given = false, weight_given = false;
 	char **groups;
 	size_t ngroups = 0;
 	int64_t interval_ns = 0;
@@ -322,6 +328,17 @@ int main(int argc, char **argv)
 		case OPT_FOLDED:
 			sf.folded = optarg;
 			break;
+		case OPT_WEIGHT:
+			if (!strcmp(optarg, "live"))
+				sf.weight = RP_FLAME_LIVE;
+			else if (!strcmp(optarg, "peak"))
+				sf.weight = RP_FLAME_PEAK;
+			else if (!strcmp(optarg, "allocated"))
+				sf.weight = RP_FLAME_ALLOCATED;
+			else
+				return usage_error("--flame-weight %s: use live, peak or allocated", optarg);
+			weight_given = true;
+			break;
 		case 'h':
 			usage(stdout);
 			return RP_EXIT_OK;
@@ -341,11 +358,13 @@ int main(int argc, char **argv)
 			                   "traces, not --profile");
 		if (optind != argc)
 			return usage_error("--profile FILE takes no trace directory");
+		if (sf.weight == RP_FLAME_PEAK)
+			return usage_error("--flame-weight peak: a profile has no peaks (a trace has)");
 		so.source = profile;
 	} else {
-		if (!stacks && (top_given || sf.flame || sf.folded))
-			return usage_error("--top, --flamegraph and --folded go with --stacks or "
-			                   "--profile");
+		if (!stacks && (top_given || sf.flame || sf.folded || weight_given))
+			return usage_error("--top, --flamegraph, --folded and --flame-weight go with "
+			                   "--stacks or --profile");
 		if (optind != argc - 1)
 			return usage_error("%s", optind >= argc ? "no trace directory given" :
 			                                          "give exactly one trace directory");

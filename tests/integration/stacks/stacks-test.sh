@@ -181,6 +181,11 @@ EOF
 	else
 		echo "ok: folded stacks as expected"
 	fi
+	# weighed by bytes allocated: the freed stack of cache shows
+	"$report" --profile "$p" --flame-weight allocated --folded "$TA_TMP/f.alloc" 2>/dev/null ||
+		fail "--flame-weight allocated failed"
+	grep -qx 'cache;?+0x77 5000000' "$TA_TMP/f.alloc" && grep -qx 'root;?+0x77 500000' "$TA_TMP/f.alloc" ||
+		fail "--flame-weight allocated: the freed stack is missing"
 	command -v xmllint >/dev/null || ta_skip "xmllint (libxml2-utils) is not installed"
 	if ! xmllint --noout "$TA_TMP/f.svg"; then
 		fail "the flame graph is not well-formed XML"
