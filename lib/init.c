@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <sys/single_threaded.h>
 
+#include "sampling-internal.h"
 #include "ta-internal.h"
 #include "trace-internal.h"
 
@@ -31,6 +32,8 @@ static void ta_atfork_prepare(void)
 	ta_fork_locked = !__libc_single_threaded;
 	if (ta_fork_locked) {
 		ta_spans_atfork_prepare();
+		ta_stacks_atfork_prepare();
+		ta_samples_atfork_prepare();
 		ta_tracker_atfork_prepare();
 		ta_groups_atfork_prepare();
 		ta_threads_atfork_prepare();
@@ -45,6 +48,8 @@ static void ta_atfork_parent(void)
 		ta_threads_atfork_parent();
 		ta_groups_atfork_parent();
 		ta_tracker_atfork_parent();
+		ta_samples_atfork_parent();
+		ta_stacks_atfork_parent();
 		ta_spans_atfork_parent();
 	}
 	ta_trace_atfork_parent();
@@ -59,6 +64,8 @@ static void ta_atfork_child(void)
 		ta_groups_atfork_child();
 		ta_tracker_atfork_child();
 	}
+	ta_samples_atfork_child(ta_fork_locked);
+	ta_stacks_atfork_child(ta_fork_locked);
 	ta_spans_atfork_child(ta_fork_locked);
 	ta_trace_atfork_child();
 	ta_nest_exit();
@@ -74,6 +81,10 @@ __attribute__((constructor(101))) static void ta_init(void)
 	ta_config_init();
 	pthread_atfork(ta_atfork_prepare, ta_atfork_parent, ta_atfork_child);
 	ta_exit_report_setup();
+	ta_profile_setup();
+	if (ta_config.stacks && ta_sampling_set(ta_config.stacks) != 0)
+		ta_warn("trackalloc: TRACKALLOC_STACKS ignored: stack capture is not available "
+		        "(libunwind.so.8 cannot be loaded, or the library was built without it)\n");
 	ta_nest_exit();
 	ta_trace_setup();
 }

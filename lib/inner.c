@@ -119,6 +119,10 @@ static void ta_secrets_init(void)
 	 * freed mark always differs from the live trailer */
 	ta_secret_freed = b | (1ull << 63);
 	ta_freed_flip = ta_secret_freed & TA_CHECK_MASK;
+	/* the sampled mark: another odd secret, from both halves */
+	ta_secret_sampled = ((a * TA_HASH_MUL) ^ (b >> 7) ^ 0x5bd1e995ull) | 1;
+	if (ta_secret_sampled == ta_secret)
+		ta_secret_sampled ^= 2;
 }
 
 #if defined(__SANITIZE_THREAD__)

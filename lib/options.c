@@ -8,6 +8,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,6 +69,31 @@ int ta_parse_uint(const char *s, unsigned long min, unsigned long max, unsigned 
 	if (v < min)
 		return -ERANGE;
 	*out = v;
+	return 0;
+}
+
+/* A byte count: a decimal integer with an optional K, M or G (powers of
+ * 1024), nothing else around it. */
+int ta_parse_size(const char *s, uint64_t *out)
+{
+	char digits[32];
+	size_t len = strlen(s);
+	unsigned shift = 0;
+	unsigned long v;
+
+	if (len == 0 || len >= sizeof(digits))
+		return -EINVAL;
+	switch (s[len - 1]) {
+	case 'K': shift = 10; break;
+	case 'M': shift = 20; break;
+	case 'G': shift = 30; break;
+	default: break;
+	}
+	memcpy(digits, s, len - (shift ? 1 : 0));
+	digits[len - (shift ? 1 : 0)] = '\0';
+	if (ta_parse_uint(digits, 0, ULONG_MAX >> shift, &v) != 0)
+		return -EINVAL;
+	*out = (uint64_t)v << shift;
 	return 0;
 }
 
@@ -135,6 +161,37 @@ void ta_config_init(void)
 			ta_warn("trackalloc: ignoring TRACKALLOC_RECORD_GATE='%.64s': expected "
 			        "the absolute path of trackalloc record's socket\n",
 			        s);
+	}
+	s = getenv("TRACKALLOC_STACKS");
+	if (s) {
+		uint64_t mean;
+
+		if (ta_parse_size(s, &mean) == 0)
+			ta_config.stacks = mean;
+		else
+			ta_warn("trackalloc: ignoring TRACKALLOC_STACKS='%.64s': expected a mean "
+			        "in bytes (an integer, optionally with K, M or G), 0 for off, 1 "
+			        "for every allocation\n",
+			        s);
+	}
+	s = getenv("TRACKALLOC_STACKS_SEED");
+	if (s) {
+		if (ta_parse_uint(s, 0, ULONG_MAX, &v) == 0) {
+			ta_config.stacks_seed = v;
+			ta_config.stacks_seeded = true;
+		} else {
+			ta_warn("trackalloc: ignoring TRACKALLOC_STACKS_SEED='%.64s': expected a "
+			        "non-negative integer\n",
+			        s);
+		}
+	}
+	s = getenv("TRACKALLOC_PROFILE");
+	if (s) {
+		if (s[0])
+			ta_config.profile = s;
+		else
+			ta_warn("trackalloc: ignoring TRACKALLOC_PROFILE='': expected a file "
+			        "name\n");
 	}
 	s = getenv("TRACKALLOC_REPORT");
 	if (s) {

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <pthread.h>
+#include <sys/types.h>
 
 #include <urcu/list.h>
 
@@ -198,6 +199,8 @@ struct ta_tls {
 	struct ta_slot *slot;   /* slot of the active group; NULL: not set up */
 	struct ta_slot *fast;   /* = slot when glibc's layout is verified, else NULL:
 	                         * the malloc/free fast paths test only this */
+	int64_t sample_left;    /* bytes to allocate before the next sample
+	                         * (sampling.c): the seal subtracts each size */
 	struct ta_thread *th;
 	uint32_t gid;           /* active group id */
 	uint32_t nesting;       /* > 0 while the library itself runs */
@@ -209,6 +212,9 @@ struct ta_tls {
 	uint32_t in_usable;     /* > 0 inside the inner malloc_usable_size */
 	uint32_t reserve;       /* > 0: a failed inner malloc or calloc is served
 	                         * by the start-up arena (see ta_reserve_enter) */
+	uint32_t in_sample;     /* > 0 while this thread takes a sample */
+	uint32_t sample_armed;  /* sample_left was drawn with sampling on */
+	uint64_t sample_rng;    /* the sampler's generator; 0 until seeded */
 };
 
 extern TA_TLS struct ta_tls ta_tls;
@@ -385,6 +391,10 @@ struct ta_config {
 	unsigned sample_ms;  /* TRACKALLOC_SAMPLE_MS */
 	const char *report;  /* TRACKALLOC_REPORT */
 	const char *gate;    /* TRACKALLOC_RECORD_GATE: trackalloc record's socket */
+	uint64_t stacks;     /* TRACKALLOC_STACKS: the sampling mean, 0 off */
+	uint64_t stacks_seed; /* TRACKALLOC_STACKS_SEED */
+	bool stacks_seeded;
+	const char *profile; /* TRACKALLOC_PROFILE */
 };
 
 extern struct ta_config ta_config;
@@ -392,11 +402,41 @@ extern struct ta_config ta_config;
 /* The environment (options.c) */
 void ta_config_init(void);
 int ta_parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out);
+int ta_parse_size(const char *s, uint64_t *out);
 /* Say something on stderr (start and exit only), through a private copy of
  * it once ta_warn_keep_stderr() made one. */
 void ta_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void ta_warn_keep_stderr(void);
 extern int ta_warn_fd;
+
+/* Buffered writes to a descriptor, no stdio (out.c). */
+struct ta_out {
+	int fd;
+	size_t len;
+	int failed; /* errno of the first failed write, or 0 */
+	char buf[8192];
+};
+void ta_out_flush(struct ta_out *o);
+void ta_out_raw(struct ta_out *o, const char *s, size_t n);
+void ta_out_fmt(struct ta_out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void ta_out_json_str(struct ta_out *o, const char *s);
+
+/* A file named by an environment variable, written at exit (out.c). */
+struct ta_exit_file {
+	const char *var;  /* the variable, for messages */
+	const char *spec; /* its value; "%p" stands for the pid */
+	pid_t pid;        /* the process that read it */
+	bool warned;      /* a failure was said */
+};
+/* Check at start that the file can be written (say so once if not);
+ * @stderr_ok: "-" means stderr. */
+void ta_exit_file_init(struct ta_exit_file *f, const char *var, const char *spec,
+                       bool stderr_ok);
+/* The path for this process; false when it must not write one (a forked
+ * child, unless the name has "%p"). */
+bool ta_exit_file_path(const struct ta_exit_file *f, char *path, size_t size);
+/* Say once that the file could not be written, and why. */
+void ta_exit_file_failed(struct ta_exit_file *f, const char *path, int err);
 
 /* The exit report (exit-report.c): TRACKALLOC_REPORT. */
 void ta_exit_report_setup(void);

@@ -55,6 +55,16 @@ static inline void ta_trace_realloc(void *in, void *out, size_t old_size, size_t
 {
 	lttng_ust_tracepoint(trackalloc, realloc, in, out, old_size, size, src, cur);
 }
+/* The sampler's events (sampling.c), inside its library-internal section */
+static inline void ta_trace_alloc_sample(const void *ptr, size_t size, uint64_t weight,
+                                         uint32_t gid, const uint64_t *ips, uint32_t depth)
+{
+	lttng_ust_tracepoint(trackalloc, alloc_sample, ptr, size, weight, gid, ips, depth);
+}
+static inline void ta_trace_free_sample(const void *ptr, size_t size, uint32_t gid)
+{
+	lttng_ust_tracepoint(trackalloc, free_sample, ptr, size, gid);
+}
 /* Group and span events: the enabled check inline, the event out of line
  * (trace.c), inside a library-internal section. */
 void ta_trace_group_enter_emit(uint32_t gid, uint32_t prev);
@@ -147,6 +157,15 @@ static inline void ta_trace_realloc(void *in, void *out, size_t old_size, size_t
                                     uint32_t src, uint32_t cur)
 {
 	(void)in, (void)out, (void)old_size, (void)size, (void)src, (void)cur;
+}
+static inline void ta_trace_alloc_sample(const void *ptr, size_t size, uint64_t weight,
+                                         uint32_t gid, const uint64_t *ips, uint32_t depth)
+{
+	(void)ptr, (void)size, (void)weight, (void)gid, (void)ips, (void)depth;
+}
+static inline void ta_trace_free_sample(const void *ptr, size_t size, uint32_t gid)
+{
+	(void)ptr, (void)size, (void)gid;
 }
 static inline void ta_trace_group_enter(uint32_t gid, uint32_t prev)
 {

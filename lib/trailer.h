@@ -7,7 +7,10 @@
  *   bits 44..63  check bits: the top of (address ^ fields ^ secret) * K
  *
  * A freed block's check bits are flipped with ta_freed_flip, so a second free
- * is recognised. A block whose slack does not fit (only huge blocks from an
+ * is recognised. A sampled block (sampling.c) is stamped with another
+ * secret, ta_secret_sampled: its trailer does not verify against the plain
+ * one, so free's fast path sends it to the slow path with no extra test, and
+ * ta_inspect_slow recognises the mark. A block whose slack does not fit (only huge blocks from an
  * inner allocator with coarse size classes) is an ext block: it keeps its
  * requested size in the word before the trailer and mixes it into the check.
  * Inline for the fast path of wrapper.c; the rare cases are in trailer.c.
@@ -36,7 +39,7 @@
 /* Check-bit secrets of live and freed trailers, set before the first block
  * (inner.c). ta_freed_flip is XORed into a trailer's check bits when its
  * block is freed: the freed secret, masked to the check bits once at start. */
-extern uint64_t ta_secret, ta_secret_freed, ta_freed_flip;
+extern uint64_t ta_secret, ta_secret_freed, ta_freed_flip, ta_secret_sampled;
 
 static TA_INLINE uint64_t ta_trailer_pack(uint32_t gid, size_t slack)
 {
@@ -96,20 +99,27 @@ static TA_INLINE void ta_trailer_store(void *p, size_t usable, uint64_t tr)
 }
 
 /* Write the trailer of a fresh inner block of usable size @usable holding @n
- * requested bytes for group @gid. */
-static TA_INLINE void ta_stamp_usable(void *p, size_t usable, size_t n, uint32_t gid)
+ * requested bytes for group @gid, with the mark @secret (ta_secret, or
+ * ta_secret_sampled for a sampled block). */
+static TA_INLINE void ta_stamp_marked(void *p, size_t usable, size_t n, uint32_t gid,
+                                      uint64_t secret)
 {
 	size_t slack = usable - TA_TRAILER - n;
 
 	if (TA_LIKELY(slack < TA_SLACK_MAX)) {
-		ta_trailer_store(p, usable, ta_trailer_make(p, ta_trailer_pack(gid, slack), ta_secret));
+		ta_trailer_store(p, usable, ta_trailer_make(p, ta_trailer_pack(gid, slack), secret));
 	} else {
 		uint64_t ext = n;
 
 		memcpy((char *)p + usable - 2 * TA_TRAILER, &ext, sizeof(ext));
 		ta_trailer_store(p, usable,
-		                 ta_trailer_make(p, ta_trailer_pack(gid, TA_SLACK_MAX), ta_secret ^ ext));
+		                 ta_trailer_make(p, ta_trailer_pack(gid, TA_SLACK_MAX), secret ^ ext));
 	}
+}
+
+static TA_INLINE void ta_stamp_usable(void *p, size_t usable, size_t n, uint32_t gid)
+{
+	ta_stamp_marked(p, usable, n, gid, ta_secret);
 }
 
 /* The same, asking the inner allocator for the usable size; returns it. */
@@ -127,6 +137,7 @@ struct ta_block {
 	uint64_t fields; /* the trailer without its check bits */
 	uint64_t ext;    /* requested size mixed into the check of an ext block */
 	uint32_t gid;
+	bool sampled;    /* stamped with ta_secret_sampled */
 };
 
 enum ta_verdict { TA_OWN, TA_FOREIGN, TA_FREED };
@@ -152,6 +163,7 @@ static TA_INLINE enum ta_verdict ta_inspect(void *p, struct ta_block *b)
 	b->fields = fields;
 	b->ext = 0;
 	b->gid = ta_trailer_gid(tr);
+	b->sampled = false;
 	slack = ta_trailer_slack(tr);
 	b->size = b->usable - TA_TRAILER - slack;
 	/* a slack of TA_SLACK_MAX marks an ext block; > usable is impossible */

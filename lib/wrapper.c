@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "hooks-internal.h"
+#include "sampling-internal.h"
 #include "ta-internal.h"
 #include "trace-internal.h"
 #include "trailer.h"
@@ -63,10 +64,16 @@ static TA_INLINE void ta_count_free(struct ta_tls *t, uint32_t gid, size_t n, si
 	}
 }
 
+/* The seal's rare exits: the sampling countdown crossed zero, or hooks. */
 static void *__attribute__((noinline)) ta_seal_slow_hooks(void *p, size_t n, size_t usable,
                                                           size_t align, uint32_t gid)
 {
-	ta_hook_alloc(p, n, usable, align, gid);
+	struct ta_tls *t = &ta_tls;
+
+	if (t->sample_left < 0)
+		ta_sample_cross(t, p, n, usable, gid);
+	if (ta_hooks_alloc(align))
+		ta_hook_alloc(p, n, usable, align, gid);
 	return p;
 }
 
@@ -100,6 +107,8 @@ static void *__attribute__((noinline)) ta_seal_slow(void *p, size_t n, size_t al
 	gid = ta_tls_charge_gid(t);
 	ta_stamp_usable(p, usable, n, gid);
 	ta_count_alloc(t, n, usable);
+	if (TA_UNLIKELY((t->sample_left -= (int64_t)n) < 0))
+		ta_sample_cross(t, p, n, usable, gid);
 	if (ta_hooks_alloc(align))
 		ta_hook_alloc(p, n, usable, align, gid);
 	return p;
@@ -132,7 +141,8 @@ static TA_INLINE void *ta_seal(void *p, size_t n, size_t align)
 	TA_BUMP(&s->allocated_bytes, n);
 	TA_BUMP(&s->allocated_objects, 1);
 	TA_BUMP(&s->held, usable + TA_TRAILER); /* the chunk size */
-	if (TA_UNLIKELY(ta_hooks_alloc(align)))
+	/* the sampler's countdown: one subtraction, the same branch as hooks */
+	if (TA_UNLIKELY((t->sample_left -= (int64_t)n) < 0 || ta_hooks_alloc(align)))
 		return ta_seal_slow_hooks(p, n, usable, align, gid);
 	return p;
 }
@@ -227,6 +237,8 @@ static TA_INLINE void ta_release(void *p, const struct ta_block *b)
 {
 	struct ta_tls *t = ta_tls_ready();
 
+	if (TA_UNLIKELY(b->sampled))
+		ta_sample_forget(p, b->size, b->gid);
 	ta_flip_freed(p, b);
 	ta_count_free(t, b->gid, b->size, b->usable);
 	if (TA_UNLIKELY(ta_hooks_free()))
@@ -469,18 +481,27 @@ TA_API void *realloc(void *p, size_t n)
 		ta_release(p, &b);
 		return NULL;
 	}
+	/* A sampled block leaves the sampled heap first: once the inner
+	 * realloc ran, its address may be another thread's new block. */
+	if (TA_UNLIKELY(b.sampled))
+		ta_sample_forget(p, b.size, b.gid);
 	/* Mark the old block freed before the inner realloc may release it;
 	 * on failure it is still the caller's and gets its trailer back. */
 	ta_flip_freed(p, &b); /* provisional: the flip is its own inverse */
 	q = ta_inner.realloc(p, ta_wrapped_request(n));
 	if (TA_UNLIKELY(!q)) {
-		ta_flip_freed(p, &b);
+		if (b.sampled) /* no longer in the sampled heap: a plain mark */
+			ta_stamp_marked(p, b.usable, b.size, b.gid, ta_secret);
+		else
+			ta_flip_freed(p, &b);
 		return NULL;
 	}
 	t = ta_tls_ready();
 	ta_count_free(t, b.gid, b.size, b.usable);
 	usable = ta_stamp(q, n, ta_tls_charge_gid(t));
 	ta_count_alloc(t, n, usable);
+	if (TA_UNLIKELY((t->sample_left -= (int64_t)n) < 0))
+		ta_sample_cross(t, q, n, usable, ta_tls_charge_gid(t));
 	if (TA_UNLIKELY(ta_hooks_realloc()))
 		ta_realloc_hooked(p, q, &b, n, usable, t->gid);
 	return q;

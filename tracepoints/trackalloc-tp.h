@@ -161,6 +161,30 @@ TA_SPAN_EVENT(span_unbind)
 TA_SPAN_EVENT(span_enter)
 TA_SPAN_EVENT(span_exit)
 
+/* Sampled stacks (see EVENTS.md): rare by design, written field by field. */
+LTTNG_UST_TRACEPOINT_EVENT(trackalloc, alloc_sample,
+	LTTNG_UST_TP_ARGS(const void *, ptr, uint64_t, size, uint64_t, weight, uint32_t, group_id,
+	                  const uint64_t *, ips, uint32_t, depth),
+	LTTNG_UST_TP_FIELDS(
+		lttng_ust_field_integer_hex(uint64_t, ptr, (uintptr_t)ptr)
+		lttng_ust_field_integer(uint64_t, size, size)
+		lttng_ust_field_integer(uint64_t, weight, weight)
+		lttng_ust_field_integer(uint32_t, group_id, group_id)
+		lttng_ust_field_sequence_hex(uint64_t, stack, ips, uint32_t, depth)
+	)
+)
+LTTNG_UST_TRACEPOINT_LOGLEVEL(trackalloc, alloc_sample, LTTNG_UST_TRACEPOINT_LOGLEVEL_INFO)
+
+LTTNG_UST_TRACEPOINT_EVENT(trackalloc, free_sample,
+	LTTNG_UST_TP_ARGS(const void *, ptr, uint64_t, size, uint32_t, group_id),
+	LTTNG_UST_TP_FIELDS(
+		lttng_ust_field_integer_hex(uint64_t, ptr, (uintptr_t)ptr)
+		lttng_ust_field_integer(uint64_t, size, size)
+		lttng_ust_field_integer(uint32_t, group_id, group_id)
+	)
+)
+LTTNG_UST_TRACEPOINT_LOGLEVEL(trackalloc, free_sample, LTTNG_UST_TRACEPOINT_LOGLEVEL_INFO)
+
 LTTNG_UST_TRACEPOINT_EVENT(trackalloc, group_stats,
 	LTTNG_UST_TP_ARGS(uint32_t, group_id, uint64_t, allocated_bytes, uint64_t, allocated_objects,
 	                  uint64_t, freed_bytes, uint64_t, freed_objects, uint64_t, wrapped_bytes_live),

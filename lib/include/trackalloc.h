@@ -351,6 +351,62 @@ struct ta_tracker {
 TA_API int ta_tracker_set(const struct ta_tracker *tracker);
 
 /* ---------------------------------------------------------------------- */
+/* Sampled allocation stacks                                               */
+/* ---------------------------------------------------------------------- */
+
+/*
+ * Poisson sampling by bytes, as tcmalloc and jemalloc do: each thread counts
+ * down an exponentially distributed number of bytes of mean @mean_bytes, and
+ * the allocation that crosses zero is sampled: its caller's stack is
+ * captured (libunwind, at most TA_STACK_MAX frames, libtrackalloc's own left
+ * out) with a weight, the bytes it stands for (size / (1 - exp(-size /
+ * mean)); the size itself when the mean is 1), so that sums of weights
+ * estimate bytes without bias, large allocations included. Sampled blocks
+ * carry a trailer mark, so their frees are known. What sampling does with a
+ * sample: the trackalloc:alloc_sample and free_sample events when LTTng
+ * records them, and the live sampled heap that ta_profile_dump() and
+ * TRACKALLOC_PROFILE write. Allocations made inside the library (and inside
+ * LTTng-UST and the unwinder) are never sampled.
+ *
+ * Off by default (TRACKALLOC_STACKS=BYTES sets the mean at start;
+ * TRACKALLOC_STACKS_SEED=N makes the sampling sequence reproducible). Off,
+ * it costs the allocation fast path one thread-local decrement and branch.
+ * Not for allocations made from signal handlers: one that interrupts a
+ * sample on the same thread is not sampled; one that interrupts another
+ * thread's sample waits for it.
+ */
+#define TA_STACK_MAX 64
+
+/**
+ * ta_sampling_set - sample one allocation per @mean_bytes bytes on average:
+ * 0 turns sampling off, 1 samples every allocation.
+ *
+ * The calling thread uses the new mean from its next allocation; other
+ * threads from their next sample, or at the latest after 64 MiB of their own
+ * allocations. The first call that turns sampling on loads libunwind: do not
+ * make it from inside an allocator callback or a signal handler.
+ *
+ * Return: 0; -ENOSYS when the library was built without stack support or
+ * libunwind (libunwind.so.8) cannot be loaded (sampling stays off).
+ */
+TA_API int ta_sampling_set(uint64_t mean_bytes);
+
+/** ta_sampling_get - the current mean in bytes, 0 when sampling is off. */
+TA_API uint64_t ta_sampling_get(void);
+
+/**
+ * ta_profile_dump - write the live sampled heap to @path now, in the
+ * profile format (doc/profile-format.md: per group and stack, the live and
+ * allocated samples and their estimates; frames as module + offset, with
+ * build ids). Safe from any thread; not from a signal handler or an
+ * allocator callback.
+ *
+ * Return: 0; -EINVAL if @path is NULL or empty; -ENOMEM; or the negative
+ * errno of the failed open or write.
+ */
+TA_API int ta_profile_dump(const char *path);
+
+/* ---------------------------------------------------------------------- */
 /* LTTng                                                                   */
 /* ---------------------------------------------------------------------- */
 

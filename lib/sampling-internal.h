@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Sampled allocation stacks, inside the library: the sampler's slow path
+ * (sampling.c), stack capture (stacks.c), the table of live samples, stacks
+ * and sites (samples.c) and the profile writer (profile.c). The wrapper's
+ * only part is the countdown: one thread-local subtraction per allocation,
+ * ta_sample_cross when it goes below zero.
+ */
+#ifndef TA_SAMPLING_INTERNAL_H
+#define TA_SAMPLING_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ta-internal.h"
+
+#ifndef TA_WITH_STACKS
+#define TA_WITH_STACKS 0
+#endif
+
+#pragma GCC visibility push(hidden)
+
+/* While sampling is off, a thread looks at the mean again after this many
+ * bytes of its own allocations (so that turning it on reaches every thread
+ * without touching another thread's state). */
+#define TA_SAMPLE_RECHECK (64ll << 20)
+
+/* The wrapper: this thread's countdown went below zero on the allocation
+ * of @p (@n requested bytes, inner usable size @usable, charged to @gid),
+ * already sealed and counted. Samples it, or only draws a new countdown. */
+void ta_sample_cross(struct ta_tls *t, void *p, size_t n, size_t usable, uint32_t gid);
+/* The wrapper: a block with the sampled mark is released (free, realloc). */
+void ta_sample_forget(void *p, size_t size, uint32_t gid);
+
+/* stacks.c: load libunwind (once; outside malloc). */
+bool ta_stacks_load(void);
+/* The caller's return addresses, innermost first, the library's frames
+ * left out; returns how many (at most @max). */
+int ta_stack_capture(uint64_t *ips, int max);
+void ta_stacks_atfork_prepare(void);
+void ta_stacks_atfork_parent(void);
+void ta_stacks_atfork_child(bool locked);
+
+/* samples.c, all under its own lock. */
+struct ta_site_counts {
+	uint64_t live_objects, live_bytes, live_estimate;
+	uint64_t allocated_objects, allocated_bytes, allocated_estimate;
+};
+/* Remember the live sample @ptr; 0 or -ENOMEM (then it is not sampled). */
+int ta_samples_add(uintptr_t ptr, uint64_t size, uint64_t weight, uint32_t gid,
+                   const uint64_t *ips, int depth);
+/* Forget the live sample @ptr: false when it was not remembered. */
+bool ta_samples_remove(uintptr_t ptr);
+/* Walk every site (group, stack) under the table's lock: @fn returns
+ * non-zero to stop. */
+typedef int (*ta_site_fn)(uint32_t gid, uint32_t stack, const struct ta_site_counts *c,
+                          void *arg);
+void ta_samples_lock(void);
+void ta_samples_unlock(void);
+/* Table lock held: */
+int ta_samples_foreach_site(ta_site_fn fn, void *arg);
+uint32_t ta_samples_nstacks(void);
+int ta_samples_stack(uint32_t id, const uint64_t **ips);
+void ta_samples_atfork_prepare(void);
+void ta_samples_atfork_parent(void);
+void ta_samples_atfork_child(bool locked);
+
+/* profile.c: TRACKALLOC_PROFILE at exit. */
+void ta_profile_setup(void);
+
+#pragma GCC visibility pop
+
+#endif /* TA_SAMPLING_INTERNAL_H */
