@@ -338,16 +338,20 @@ enum rsym_status rsym_module_status(struct rsym *s, const struct rs_module *md,
 
 /* ---- lookups --------------------------------------------------------------- */
 
+/* A C++ function by its demangled linkage name (qualified, with its
+ * parameters); anything else by its name (glibc's "__strdup", not its
+ * internal alias "__GI___strdup"). */
 static const char *die_name(struct rsym *s, Dwarf_Die *die)
 {
 	Dwarf_Attribute a;
-	const char *n = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_linkage_name, &a));
+	const char *link = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_linkage_name, &a));
+	const char *name = dwarf_diename(die);
 
-	if (!n)
-		n = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_MIPS_linkage_name, &a));
-	if (!n)
-		n = dwarf_diename(die);
-	return demangled(s, n);
+	if (!link)
+		link = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_MIPS_linkage_name, &a));
+	if (link && link[0] == '_' && link[1] == 'Z')
+		return demangled(s, link);
+	return demangled(s, name ? name : link);
 }
 
 static bool is_function(Dwarf_Die *die)
