@@ -18,6 +18,9 @@
 #          libtrackalloc.so, so that it is the allocator trackalloc wraps;
 #          tcmalloc's malloc_usable_size allocates on first use and answers 0
 #          until its constructor ran).
+# TA_PRELOAD_STACKS=MEAN: the traced run also samples stacks (mean MEAN
+#          bytes) and writes a profile per process, which must be complete
+#          and hold samples; the program's output must still be the same.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -41,6 +44,7 @@ case $program in
 python3 | python3-malloc | python3-fork)
 	ta_need_exe "$TA_PY"
 	cmd=("$TA_PY" "$workload")
+	own_code=/python3 # Debian's links libpython statically
 	case $program in
 	python3) min_objects=3000 ;;
 	python3-malloc)
@@ -58,18 +62,21 @@ sqlite3)
 	tool=$(command -v sqlite3 || true)
 	ta_need_exe "${tool:-/usr/bin/sqlite3}"
 	cmd=("$tool") # the database path is appended per run
+	own_code=libsqlite3
 	min_objects=40000
 	;;
 perl)
 	tool=$(command -v perl || true)
 	ta_need_exe "${tool:-/usr/bin/perl}"
 	cmd=("$tool" "$workload")
+	own_code='libperl|/perl$'
 	min_objects=140000
 	;;
 gcc)
 	tool=$(command -v gcc || true)
 	ta_need_exe "${tool:-/usr/bin/gcc}"
 	cmd=("$tool" -O2 -x c -S -o - -)
+	own_code=/gcc
 	min_objects=60 # the driver: cc1, a child, makes 100 times more
 	min_reports=2 # the driver and cc1
 	;;
@@ -113,6 +120,7 @@ run() {
 		argv+=("$TA_TMP/$name.db")
 	fi
 	env -u LD_PRELOAD -u TRACKALLOC_REPORT -u TRACKALLOC_LTTNG -u TRACKALLOC_SAMPLE_MS \
+		-u TRACKALLOC_STACKS -u TRACKALLOC_STACKS_SEED -u TRACKALLOC_PROFILE \
 		-u PYTHONMALLOC PYTHONHASHSEED=0 PYTHONDONTWRITEBYTECODE=1 LC_ALL=C.UTF-8 \
 		"${run_env[@]}" "$@" "${argv[@]}" \
 		<"$workload" >"$TA_TMP/$name.out" 2>"$TA_TMP/$name.err" &
@@ -124,8 +132,14 @@ run() {
 
 # %p: the library writes one report per process, named by its pid.
 mkdir "$TA_TMP/reports"
+stacks_env=()
+if [ -n "${TA_PRELOAD_STACKS:-}" ]; then
+	stacks_env=(TRACKALLOC_STACKS="$TA_PRELOAD_STACKS"
+		TRACKALLOC_PROFILE="$TA_TMP/reports/profile.%p")
+fi
 run plain
-run traced LD_PRELOAD="$preload" TRACKALLOC_REPORT="$TA_TMP/reports/report.%p.json"
+run traced LD_PRELOAD="$preload" TRACKALLOC_REPORT="$TA_TMP/reports/report.%p.json" \
+	"${stacks_env[@]}"
 main_report=$TA_TMP/reports/report.$(cat "$TA_TMP/traced.pid").json
 
 plain_status=$(cat "$TA_TMP/plain.status")
@@ -170,8 +184,28 @@ for report in "${reports[@]}"; do
 		failed=1
 	fi
 done
+if [ -n "${TA_PRELOAD_STACKS:-}" ]; then
+	profile=$TA_TMP/reports/profile.$(cat "$TA_TMP/traced.pid")
+	# complete: the first line, then "end N" with N the site records
+	if [ ! -s "$profile" ] || [ "$(head -n 1 "$profile")" != "trackalloc-profile 1" ] ||
+		[ "$(tail -n 1 "$profile")" != "end $(grep -c '^site ' "$profile")" ]; then
+		echo "FAIL: the profile of the program is missing or incomplete"
+		ls -l "$TA_TMP/reports"
+		failed=1
+	elif ! awk -v code="$own_code" '
+		$1 == "module" && $5 ~ code { mine[$2] = 1 }
+		$1 == "stack" { for (i = 3; i <= NF; i++) { split($i, f, "+"); if (f[1] in mine) found = 1 } }
+		END { exit !found }' "$profile"; then
+		echo "FAIL: no sampled stack has a frame in the program's code ($own_code)"
+		head -n 20 "$profile"
+		failed=1
+	else
+		echo "profile: $(grep -c '^site ' "$profile") sites, $(grep -c '^stack ' "$profile")" \
+			"stacks, $(grep -c '^module ' "$profile") modules"
+	fi
+fi
 if [ "$failed" != 0 ]; then
 	ta_show "stderr with trackalloc" "$TA_TMP/traced.err"
 	exit 1
 fi
-echo "PASS: $program ($inner)"
+echo "PASS: $program ($inner)${TA_PRELOAD_STACKS:+, sampling every $TA_PRELOAD_STACKS bytes}"
