@@ -17,6 +17,7 @@
 #include "report.h"
 #include "report-decode.h"
 #include "report-model.h"
+#include "report-stacks-decode.h"
 
 enum ec_kind {
 	EK_NONE,      /* not a trackalloc event */
@@ -27,6 +28,7 @@ enum ec_kind {
 	EK_FREE,      /* ptr, size, group_id */
 	EK_REALLOC,   /* in_ptr, ptr, old_size, size, source_group_id, group_id */
 	EK_STATS,     /* group_id, allocated_bytes, allocated_objects, freed_bytes, freed_objects */
+	EK_STACKS,    /* sampled stacks and statedump (--stacks): report-stacks-decode.c */
 };
 
 #define EC_FIELDS_MAX 6
@@ -34,6 +36,8 @@ enum ec_kind {
 struct ec_info {
 	const bt_event_class *ec;
 	enum ec_kind kind;
+	bool provider; /* a trackalloc event */
+	int sclass;    /* EK_STACKS: the stacks decoder's handle */
 	bool has_clock;
 	uint64_t field[EC_FIELDS_MAX];
 	int64_t ctx_vpid, ctx_vtid, ctx_procname; /* member indexes, -1: absent */
@@ -62,6 +66,7 @@ static const struct ec_spec ec_specs[] = {
 
 struct rp_reader {
 	struct rp_model *m;
+	struct rs_decoder *sd; /* --stacks: the stacks decoder, else NULL */
 	/* event-class cache: open addressing by address */
 	struct ec_info **ecs;
 	size_t ecs_mask, ecs_count;
@@ -149,7 +154,26 @@ static bool fill_ec_info(struct rp_reader *r, struct ec_info *ci, const bt_event
 	                           bt_value_string_get(v) : NULL;
 
 	ci->kind = EK_NONE;
-	if (!name || strncmp(name, "trackalloc:", 11))
+	ci->provider = name && !strncmp(name, "trackalloc:", 11);
+	if (r->sd) {
+		bool provider = false;
+		int h = rs_decoder_class(r->sd, ec, name, &provider);
+
+		if (h >= 0) {
+			ci->kind = EK_STACKS;
+			ci->sclass = h;
+			return true;
+		}
+		if (h == RS_CLASS_BAD) {
+			set_fatal(r, "%s", rs_decoder_failure(r->sd));
+			return false;
+		}
+		if (h == RS_CLASS_OOM) {
+			r->oom = true;
+			return false;
+		}
+	}
+	if (!ci->provider)
 		return true;
 	ci->kind = EK_OTHER;
 	for (size_t i = 0; i < sizeof(ec_specs) / sizeof(ec_specs[0]); i++)
@@ -268,7 +292,7 @@ static bool handle_event(struct rp_reader *r, const bt_message *msg)
 	int64_t ts = 0, pid;
 	uint64_t *f;
 
-	rp_model_count_event(m, ci && ci->kind != EK_NONE);
+	rp_model_count_event(m, ci && ci->provider);
 	if (!ci)
 		return false;
 	if (ci->kind == EK_NONE || ci->kind == EK_OTHER)
@@ -276,14 +300,19 @@ static bool handle_event(struct rp_reader *r, const bt_message *msg)
 	if (ci->has_clock)
 		(void)bt_clock_snapshot_get_ns_from_origin(
 			bt_message_event_borrow_default_clock_snapshot_const(msg), &ts);
-	rp_model_note_time(m, ts);
-
 	if (ci->ctx_vpid >= 0) {
 		ctx = bt_event_borrow_common_context_field_const(ev);
 		pid = member_int(ctx, ci->ctx_vpid, ci->vpid_signed);
 	} else {
 		pid = ci->env_vpid;
 	}
+	/* statedump events: no trackalloc process, no trace start */
+	if (!ci->provider) {
+		if (!rs_decoder_event(r->sd, ci->sclass, ev, pid, ts))
+			goto oom;
+		return true;
+	}
+	rp_model_note_time(m, ts);
 	p = rp_model_proc(m, pid);
 	if (!p)
 		goto oom;
@@ -329,6 +358,10 @@ static bool handle_event(struct rp_reader *r, const bt_message *msg)
 	case EK_TAG:
 		if (!rp_on_tag(p, (uint32_t)member_u64(pl, f[0]), member_str(pl, f[1]),
 		               member_str(pl, f[2])))
+			goto oom;
+		break;
+	case EK_STACKS:
+		if (!rs_decoder_event(r->sd, ci->sclass, ev, pid, ts))
 			goto oom;
 		break;
 	default:
@@ -438,6 +471,11 @@ struct rp_reader *rp_reader_new(struct rp_model *m, bool progress)
 	r->next_check = 65536;
 	clock_gettime(CLOCK_MONOTONIC, &r->last_report);
 	return r;
+}
+
+void rp_reader_set_stacks(struct rp_reader *r, struct rs_decoder *sd)
+{
+	r->sd = sd;
 }
 
 const char *rp_reader_failure(const struct rp_reader *r, bool *oom)

@@ -16,6 +16,9 @@ struct rp_reader;
 /* A reader feeding @m; @progress: print progress on stderr every ~5 s. */
 struct rp_reader *rp_reader_new(struct rp_model *m, bool progress);
 void rp_reader_free(struct rp_reader *r);
+/* Also feed the sampled-stacks and statedump events to @sd (--stacks). */
+struct rs_decoder;
+void rp_reader_set_stacks(struct rp_reader *r, struct rs_decoder *sd);
 
 /*
  * The simple sink's consume function (user data: the reader). It ends the

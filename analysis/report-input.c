@@ -319,6 +319,7 @@ int rp_read_trace(const char *dir, struct rp_model *m, const struct rp_input_opt
 		ret = RP_EXIT_OUTPUT;
 		goto out;
 	}
+	rp_reader_set_stacks(r, opts->stacks);
 	ret = build_and_run(dir, r, &dirs, opts, m);
 	if (opts->progress && m->events >= 65536 * 16)
 		fprintf(stderr, RP_PREFIX "%.1fM events read, done\n", (double)m->events / 1e6);

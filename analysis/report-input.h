@@ -9,12 +9,15 @@
 #include <stdbool.h>
 
 struct rp_model;
+struct rs_decoder;
 
 struct rp_input_opts {
 	bool progress;
 	/* a trace that cannot be opened (truncated, corrupt, incomplete
 	 * metadata) is skipped with a warning rather than failing the run */
 	bool skip_unreadable;
+	/* --stacks: where the sampled-stacks events go (NULL: ignored) */
+	struct rs_decoder *stacks;
 };
 
 /*

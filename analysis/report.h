@@ -16,6 +16,17 @@
  *   report-plot.c      runs plot.py on the timeline
  *   report.c           the command line
  *
+ * Sampled stacks (--stacks, --profile), a second pipeline with its own model:
+ *
+ *   report-profile.c   reads a TRACKALLOC_PROFILE file into the models
+ *   report-stacks-decode.c  alloc_sample/free_sample and statedump events
+ *                      (fed by report-decode.c) into the stacks model
+ *   report-stacks.c    the stacks model: modules, stacks, sites, peaks
+ *   report-symbols.c   libdwfl symbolisation
+ *   report-collapse.c  allocator frames cut, stacks merged into sites
+ *   report-sites.c     the top-sites tables and TSV
+ *   report-flame.c     the flame graph and the folded stacks
+ *
  * Outputs show times as seconds since the trace start, the timestamp of the
  * first trackalloc event.
  */
