@@ -140,8 +140,14 @@ static int unreadable(const char *dir, const char *trace, const char *why,
 	return RP_EXIT_OK;
 }
 
+/* build_and_run's answer when a source was skipped: a graph in which a
+ * component failed to initialise is faulty for good in babeltrace2 (adding
+ * another component aborts), so the caller drops the trace (the entries
+ * set in @drop) and builds a new graph. */
+#define RP_REBUILD (-1)
+
 static int build_and_run(const char *dir, struct rp_reader *r, struct rp_dirlist *dirs,
-                         const struct rp_input_opts *opts, struct rp_model *m)
+                         const struct rp_input_opts *opts, struct rp_model *m, bool *drop)
 {
 	const bt_plugin *ctf = NULL, *utils = NULL;
 	const bt_component_class_source *src_cls;
@@ -151,7 +157,7 @@ static int build_and_run(const char *dir, struct rp_reader *r, struct rp_dirlist
 	bt_graph *g = NULL;
 	char **groups = NULL;
 	bool *used = NULL;
-	size_t ctf_traces = 0, sources = 0, sources_skipped = 0;
+	size_t ctf_traces = 0, sources = 0;
 	int ret = RP_EXIT_OUTPUT;
 	bt_graph_run_status st;
 	const char *failure;
@@ -223,8 +229,13 @@ static int build_and_run(const char *dir, struct rp_reader *r, struct rp_dirlist
 			free(cause);
 			if (ret != RP_EXIT_OK)
 				goto out;
-			sources_skipped++;
-			continue;
+			/* every directory this source was given goes */
+			for (size_t j = i; j < dirs->n; j++)
+				if (used[j] && (j == i || (groups[i] && groups[j] &&
+				                           !strcmp(groups[i], groups[j]))))
+					drop[j] = true;
+			ret = RP_REBUILD;
+			goto out;
 		}
 		sources++;
 		if (!connect_source(g, src, mux)) {
@@ -233,7 +244,8 @@ static int build_and_run(const char *dir, struct rp_reader *r, struct rp_dirlist
 		}
 	}
 	if (!sources) {
-		ret = input_error(dir, "no readable trace (%zu skipped)", sources_skipped);
+		ret = input_error(dir, "no readable trace (%llu skipped)",
+		                  (unsigned long long)m->skipped_traces);
 		goto out;
 	}
 	if (bt_graph_add_simple_sink_component(g, "trackalloc-report", NULL, rp_reader_consume, NULL,
@@ -320,7 +332,34 @@ int rp_read_trace(const char *dir, struct rp_model *m, const struct rp_input_opt
 		goto out;
 	}
 	rp_reader_set_stacks(r, opts->stacks);
-	ret = build_and_run(dir, r, &dirs, opts, m);
+	for (;;) {
+		bool *drop = calloc(dirs.n ? dirs.n : 1, sizeof(*drop));
+		size_t kept = 0;
+
+		if (!drop) {
+			fprintf(stderr, RP_PREFIX "out of memory\n");
+			ret = RP_EXIT_OUTPUT;
+			goto out;
+		}
+		ret = build_and_run(dir, r, &dirs, opts, m, drop);
+		if (ret != RP_REBUILD) {
+			free(drop);
+			break;
+		}
+		for (size_t i = 0; i < dirs.n; i++) {
+			if (drop[i])
+				free(dirs.v[i]);
+			else
+				dirs.v[kept++] = dirs.v[i];
+		}
+		dirs.n = kept;
+		free(drop);
+		if (!dirs.n) {
+			ret = input_error(dir, "no readable trace (%llu skipped)",
+			                  (unsigned long long)m->skipped_traces);
+			goto out;
+		}
+	}
 	if (opts->progress && m->events >= 65536 * 16)
 		fprintf(stderr, RP_PREFIX "%.1fM events read, done\n", (double)m->events / 1e6);
 	if (ret != RP_EXIT_OK)

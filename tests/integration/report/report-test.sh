@@ -352,6 +352,7 @@ truncated)
 	run_kp "$tmp/kp1" --hold-ms 0 --churn 20000
 	run_kp "$tmp/kp2" --hold-ms 0
 	session_end
+	cp -r "$tmp/pp" "$tmp/pp2" # whole, for the corruption below
 	pid1=$(awk -F'\t' '$1 == "KP" { print $2; exit }' "$tmp/kp1")
 	stream=$(find "$tmp/pp" -path "*-$pid1-*" -type f -name 'c0_*' -printf '%s %p\n' |
 		sort -n | tail -1 | cut -d' ' -f2)
@@ -367,6 +368,17 @@ truncated)
 	awk -F'\t' -v p="$pid1" '$1 == p { bad = 1 } END { exit bad }' "$tmp/pp.tsv" ||
 		fail "--skip-unreadable: rows of the skipped process $pid1"
 	check_tsv --report "$tmp/pp.tsv" --program "$tmp/kp2"
+	# A corruption only babeltrace2 sees, when the source is created: a
+	# packet header naming a stream class the metadata does not have. The
+	# graph cannot take another component after that: a skip rebuilds it.
+	for f in $(find "$tmp/pp2" -path "*-$pid1-*" -type f -name 'c*_*' ! -name '*.idx'); do
+		printf '\x09\x00\x00\x00' | dd of="$f" bs=1 seek=20 conv=notrunc 2>/dev/null
+	done
+	expect_error 2 "truncated or corrupt" "$tmp/pp2"
+	report_tsv "$tmp/pp2" "$tmp/pp2.tsv" --skip-unreadable
+	grep -q "warning: skipping .*-$pid1-.*stream class" "$tmp/pp2.tsv.err" ||
+		fail "--skip-unreadable: no warning about the corrupt trace of process $pid1"
+	check_tsv --report "$tmp/pp2.tsv" --program "$tmp/kp2"
 	;;
 *)
 	echo "unknown scenario $scenario" >&2
