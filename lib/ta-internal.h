@@ -232,8 +232,34 @@ static inline void ta_tls_set_slot(struct ta_tls *t, struct ta_slot *s)
 	t->slot = s;
 	t->fast = ta_glibc_layout ? s : NULL;
 }
-struct ta_slot *ta_thread_slot(struct ta_thread *th, uint32_t gid);
-void ta_thread_make_active(struct ta_tls *t, uint32_t gid);
+struct ta_slot *ta_thread_slot_alloc(struct ta_thread *th, uint32_t gid);
+
+/* @th's counter slot of group @gid; NULL when its page cannot be made.
+ * Inline: every enter and exit looks one up. */
+static inline struct ta_slot *ta_thread_slot(struct ta_thread *th, uint32_t gid)
+{
+	struct ta_page *pg = th->pages[gid >> TA_PAGE_SHIFT];
+
+	if (TA_LIKELY(pg))
+		return &pg->slot[gid & (TA_PAGE_SLOTS - 1)];
+	return ta_thread_slot_alloc(th, gid);
+}
+
+/* Make @gid the thread's active group (guards.c, spans.c). */
+static inline void ta_thread_make_active(struct ta_tls *t, uint32_t gid)
+{
+	struct ta_slot *s = t->th ? ta_thread_slot(t->th, gid) : NULL;
+
+	if (t->nesting) {
+		/* Inside the library (a tracker callback, say) the thread
+		 * counts in root; the change shows once the nesting ends. */
+		t->saved_gid = gid;
+		t->saved_slot = s;
+	} else {
+		t->gid = gid;
+		ta_tls_set_slot(t, s);
+	}
+}
 
 /* Library-internal section: allocations in it count in root, raise no hook.
  * Inline: every hook (tracker call, per-call event) runs inside one. */

@@ -34,18 +34,16 @@ static void ta_thread_key_create(void)
 	(void)pthread_key_create(&ta_thread_key, ta_thread_exit);
 }
 
-struct ta_slot *ta_thread_slot(struct ta_thread *th, uint32_t gid)
+/* The page of @gid's slot is missing: allocate it. NULL when memory is short. */
+struct ta_slot *ta_thread_slot_alloc(struct ta_thread *th, uint32_t gid)
 {
 	struct ta_page **pp = &th->pages[gid >> TA_PAGE_SHIFT];
-	struct ta_page *pg = *pp;
+	struct ta_page *pg = ta_inner.calloc(1, sizeof(*pg));
 
-	if (TA_UNLIKELY(!pg)) {
-		pg = ta_inner.calloc(1, sizeof(*pg));
-		if (!pg)
-			return NULL; /* the caller counts through the totals */
-		/* readers may see the page as soon as it is published */
-		__atomic_store_n(pp, pg, __ATOMIC_RELEASE);
-	}
+	if (!pg)
+		return NULL; /* the caller counts through the totals */
+	/* readers may see the page as soon as it is published */
+	__atomic_store_n(pp, pg, __ATOMIC_RELEASE);
 	return &pg->slot[gid & (TA_PAGE_SLOTS - 1)];
 }
 
@@ -145,21 +143,6 @@ static void ta_thread_exit(void *arg)
 	cds_list_add(&th->node, &ta_threads_free);
 	pthread_mutex_unlock(&ta_registry_lock);
 	t->th = NULL;
-}
-
-void ta_thread_make_active(struct ta_tls *t, uint32_t gid)
-{
-	struct ta_slot *s = t->th ? ta_thread_slot(t->th, gid) : NULL;
-
-	if (t->nesting) {
-		/* Inside the library (a tracker callback, say) the thread
-		 * counts in root; the change shows once the nesting ends. */
-		t->saved_gid = gid;
-		t->saved_slot = s;
-	} else {
-		t->gid = gid;
-		ta_tls_set_slot(t, s);
-	}
 }
 
 struct ta_waiter {
