@@ -228,7 +228,9 @@ counters)
 	check_tsv --report "$tmp/report.tsv" --program "$tmp/kp" --source samples --peak sampled \
 		--exact-peak alpha --samples "$tmp/trace.txt"
 	pid=$(awk -F'\t' '$1 == "KP" { print $2; exit }' "$tmp/kp")
-	"$report" "$tmp/trace" | grep -q "^process $pid (known-pattern), source: group_stats samples" ||
+	# grep -q may stop reading early: no pipe, so that pipefail never sees
+	# the writer's SIGPIPE
+	grep -q "^process $pid (known-pattern), source: group_stats samples" <<<"$("$report" "$tmp/trace")" ||
 		fail "the table does not say it used group_stats samples for process $pid"
 	"$report" --csv "$tmp/timeline.csv" "$tmp/trace" >/dev/null || fail "--csv: exit status $?"
 	"$PY" "$here/check-timeline.py" --csv "$tmp/timeline.csv" --report "$tmp/report.tsv" \
@@ -312,7 +314,7 @@ bad-input)
 	expect_error 1 "png or .svg" --plot "$tmp/x.pdf" "$tmp/other"
 	expect_error 1 "table or tsv" --format=xml "$tmp/other"
 	expect_error 1 "microseconds" --interval-us=-5 "$tmp/other"
-	"$report" --help | grep -q "^Exit status: 0 success; 1 usage error; 2 bad input" ||
+	grep -q "^Exit status: 0 success; 1 usage error; 2 bad input" <<<"$("$report" --help)" ||
 		fail "--help does not document the exit status"
 	;;
 truncated)
