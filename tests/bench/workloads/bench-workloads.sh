@@ -87,12 +87,12 @@ run_one() {
 	case $c in
 	trackalloc) vars+=(LD_PRELOAD="$lib") ;;
 	lttng-wrapper) vars+=(LD_PRELOAD="$wrapper") ;;
-	ta-stacks) vars+=(LD_PRELOAD="$lib" TRACKALLOC_STACKS=$stacks_mean) ;;
+	ta-stacks) vars+=(LD_PRELOAD="$lib" TRACKALLOC_STACKS="$stacks_mean") ;;
 	# with a session, LTTng-UST's default registration wait applies, as
 	# under trackalloc record, so the recording starts with the program
 	ta-counters) vars=(LD_PRELOAD="$lib" TRACKALLOC_LTTNG=1) session=$SC ;;
 	ta-stacks-counters)
-		vars=(LD_PRELOAD="$lib" TRACKALLOC_LTTNG=1 TRACKALLOC_STACKS=$stacks_mean)
+		vars=(LD_PRELOAD="$lib" TRACKALLOC_LTTNG=1 TRACKALLOC_STACKS="$stacks_mean")
 		session=$SS
 		;;
 	heaptrack) cmd=(heaptrack -o "$LT_TMP/heaptrack.$w" "${cmd[@]}") ;;
@@ -129,6 +129,14 @@ median() { # FILE COLUMN
 	awk -v c="$2" '{print $c}' "$1" | sort -g |
 		awk '{v[NR] = $1} END {printf "%.4f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'
 }
+# spread FILE: (max - min) / median of the wall times, how far apart the runs
+# of one contender were: a ratio smaller than it is within the noise
+spread() {
+	[ -s "$1" ] || { echo "?"; return; }
+	awk '{print $1}' "$1" | sort -g | awk '{v[NR] = $1} END {
+		m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+		printf "%.0f%%", 100 * (v[NR] - v[1]) / m }'
+}
 ratio() { # A B
 	case "$1$2" in *'?'*) echo "?" ;; *) awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2fx", a / b}' ;; esac
 }
@@ -143,7 +151,9 @@ met() { # RATIO-WITH-x LIMIT
 }
 
 echo "workloads: ${#programs[@]} programs, $rounds rounds (heaptrack: $ht_rounds)," \
-	"inputs ${input:-full}; pinned to CPU 1 (taskset -c 1); figures are medians"
+	"inputs ${input:-full}; pinned to CPU 1 (taskset -c 1); figures are medians;"
+echo "cpu: user + system of the child (heaptrack: with its interpreter); rss: peak of the" \
+	"largest process; spread: (max - min) / median of the wall times"
 echo "machine: $(nproc) CPUs, $(ldd --version | head -n 1), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "contenders: ${contenders[*]}"
 [ $sessions = 1 ] || echo "note: no LTTng tools (or no provider library): session contenders skipped"
@@ -162,17 +172,17 @@ for ((r = 1; r <= rounds; r++)); do
 			run_one "$w" "$prog" "$c"
 		done
 	done
+	echo "round $r of $rounds done, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 done
 
-echo "load average after the runs: $(cut -d' ' -f1-3 /proc/loadavg)"
 declare -a summary
 for prog in "${programs[@]}"; do
 	w=${prog##*/}
 	w=${w#wl-}
 	echo
 	echo "$w: ${reference[$w]:-no reference run}"
-	printf '  %-20s %8s %8s %8s %9s %9s %9s %10s %10s %4s\n' contender "wall s" "cpu s" \
-		"rss MiB" "wall/gl" "cpu/gl" "rss/gl" "wall/lttng" "cpu/lttng" runs
+	printf '  %-20s %8s %8s %8s %9s %9s %9s %10s %10s %4s %6s\n' contender "wall s" "cpu s" \
+		"rss MiB" "wall/gl" "cpu/gl" "rss/gl" "wall/lttng" "cpu/lttng" runs spread
 	declare -A wall=() cpu=() rss=()
 	for c in "${contenders[@]}"; do
 		f=$LT_TMP/$w.$c
@@ -187,10 +197,10 @@ for prog in "${programs[@]}"; do
 		fi
 		rss_mib="?"
 		[ "${rss[$c]}" = "?" ] || rss_mib=$(awk -v k="${rss[$c]}" 'BEGIN {printf "%.1f", k / 1024}')
-		printf '  %-20s %8s %8s %8s %9s %9s %9s %10s %10s %4s\n' "$c" "$(secs "${wall[$c]}")" \
+		printf '  %-20s %8s %8s %8s %9s %9s %9s %10s %10s %4s %6s\n' "$c" "$(secs "${wall[$c]}")" \
 			"$(secs "${cpu[$c]}")" "$rss_mib" "$(ratio "${wall[$c]}" "${wall[glibc]}")" \
 			"$(ratio "${cpu[$c]}" "${cpu[glibc]}")" "$(ratio "${rss[$c]}" "${rss[glibc]}")" \
-			"$lw" "$lc" "$( [ -e "$f" ] && wc -l <"$f" || echo 0)"
+			"$lw" "$lc" "$( [ -e "$f" ] && wc -l <"$f" || echo 0)" "$(spread "$f")"
 	done
 	tw=$(ratio "${wall[trackalloc]}" "${wall[glibc]}") tc=$(ratio "${cpu[trackalloc]}" "${cpu[glibc]}")
 	line="trackalloc/glibc no session <= ${target_ta}x: wall $tw, cpu $tc ->"
