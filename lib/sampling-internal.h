@@ -32,7 +32,10 @@ void ta_sample_cross(struct ta_tls *t, void *p, size_t n, size_t usable, uint32_
 /* The wrapper: a block with the sampled mark is released (free, realloc). */
 void ta_sample_forget(void *p, size_t size, uint32_t gid);
 
-/* stacks.c: load libunwind (once; outside malloc). */
+/* stacks.c: load libunwind and the sampler's libm functions (once;
+ * outside malloc). */
+extern double (*ta_log)(double);
+extern double (*ta_expm1)(double);
 bool ta_stacks_load(void);
 /* The caller's return addresses, innermost first, the library's frames
  * left out; returns how many (at most @max). */

@@ -13,7 +13,6 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <math.h>
 #include <unistd.h>
 
 #include "sampling-internal.h"
@@ -62,7 +61,7 @@ static int64_t ta_countdown(struct ta_tls *t, uint64_t mean)
 		return TA_SAMPLE_RECHECK;
 	if (mean == 1)
 		return -1; /* every allocation, malloc(0) included */
-	x = -log(ta_uniform(t)) * (double)mean;
+	x = -ta_log(ta_uniform(t)) * (double)mean;
 	return x < 4e18 ? (int64_t)x : (int64_t)4e18;
 }
 
@@ -72,8 +71,8 @@ static uint64_t ta_weight(size_t n, uint64_t mean)
 
 	if (mean == 1 || n == 0)
 		return n;
-	p = -expm1(-(double)n / (double)mean);
-	return p > 0 ? (uint64_t)llround((double)n / p) : n;
+	p = -ta_expm1(-(double)n / (double)mean);
+	return p > 0 ? (uint64_t)((double)n / p + 0.5) : n;
 }
 
 /* Whether block @p's sampled trailer would also verify as a plain one. */

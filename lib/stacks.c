@@ -79,6 +79,19 @@ static void ta_capture_lock_init(void)
 	pthread_rwlockattr_destroy(&attr);
 }
 
+double (*ta_log)(double);
+double (*ta_expm1)(double);
+
+/* The sampler's two functions of libm, loaded with libunwind: linking libm
+ * would map it into every process, sampling or not. */
+static void ta_math_load(void)
+{
+	void *m = dlopen("libm.so.6", RTLD_NOW | RTLD_LOCAL);
+
+	*(void **)&ta_log = m ? dlsym(m, "log") : NULL;
+	*(void **)&ta_expm1 = m ? dlsym(m, "expm1") : NULL;
+}
+
 static int ta_self_range(struct dl_phdr_info *info, size_t size, void *arg)
 {
 	uintptr_t self = (uintptr_t)arg, lo = UINTPTR_MAX, hi = 0;
@@ -114,6 +127,7 @@ bool ta_stacks_load(void)
 	if (!ta_stacks_state) {
 		ta_capture_lock_init();
 		ta_nest_enter(); /* what the loader allocates counts in root */
+		ta_math_load();
 		h = dlopen("libunwind.so.8", RTLD_NOW | RTLD_LOCAL);
 		*(void **)&ta_unw_backtrace = h ? dlsym(h, "unw_backtrace") : NULL;
 #ifdef TA_TSAN
@@ -137,7 +151,8 @@ bool ta_stacks_load(void)
 #endif
 		dl_iterate_phdr(ta_self_range, (void *)(uintptr_t)ta_stacks_load);
 		ta_nest_exit();
-		__atomic_store_n(&ta_stacks_state, ta_unw_backtrace && ta_self_hi ? 1 : -1,
+		__atomic_store_n(&ta_stacks_state,
+		                 ta_unw_backtrace && ta_self_hi && ta_log && ta_expm1 ? 1 : -1,
 		                 __ATOMIC_RELEASE);
 	}
 	pthread_mutex_unlock(&ta_stacks_lock);
@@ -181,6 +196,9 @@ void ta_stacks_atfork_child(bool locked)
 }
 
 #else
+
+double (*ta_log)(double);
+double (*ta_expm1)(double);
 
 void ta_stacks_atfork_prepare(void)
 {
