@@ -14,9 +14,11 @@
 #include "ta-internal.h"
 #include "trace-internal.h"
 
-static struct ta_group ta_root = { .id = 0, .ntags = 0, .name = (char *)"root" };
+struct ta_group ta_root = { .id = 0, .ntags = 0, .name = (char *)"root" };
 
-struct ta_group *ta_groups[TA_GROUPS_MAX] = { &ta_root };
+/* Slot 0 stays NULL (root is ta_root, see ta_group_by_id): with an
+ * initializer the whole 512 KiB table would sit in the file's .data. */
+struct ta_group *ta_groups[TA_GROUPS_MAX];
 uint32_t ta_ngroups = 1;
 
 static pthread_mutex_t ta_groups_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -244,7 +246,7 @@ TA_API int ta_group_foreach(int (*fn)(ta_group *g, void *arg), void *arg)
 	if (!fn)
 		return -EINVAL;
 	for (id = 0; id < __atomic_load_n(&ta_ngroups, __ATOMIC_ACQUIRE); id++) {
-		int ret = fn(ta_groups[id], arg);
+		int ret = fn(ta_group_by_id(id), arg);
 
 		if (ret)
 			return ret;

@@ -352,14 +352,15 @@ struct ta_group {
 	struct ta_slot totals;
 };
 
-extern struct ta_group *ta_groups[TA_GROUPS_MAX];
+extern struct ta_group ta_root;
+extern struct ta_group *ta_groups[TA_GROUPS_MAX]; /* [0] unused: root is ta_root */
 extern uint32_t ta_ngroups; /* published with release */
 
 static inline struct ta_group *ta_group_by_id(uint32_t id)
 {
 	if (id >= __atomic_load_n(&ta_ngroups, __ATOMIC_ACQUIRE))
 		return NULL;
-	return ta_groups[id];
+	return id ? ta_groups[id] : &ta_root;
 }
 
 void ta_groups_atfork_prepare(void);
