@@ -94,8 +94,8 @@ set_fatal(struct rp_reader *r, const char *fmt, ...)
 
 /* ---- event classes -------------------------------------------------------- */
 
-static int64_t struct_member_index(const bt_field_class *sfc, const char *name,
-                                   bt_field_class_type *type)
+int64_t rp_struct_member_index(const bt_field_class *sfc, const char *name,
+                               bt_field_class_type *type)
 {
 	uint64_t n;
 
@@ -132,17 +132,17 @@ static bool fill_ec_info(struct rp_reader *r, struct ec_info *ci, const bt_event
 	ci->has_clock = cc != NULL;
 	if (cc && bt_clock_class_origin_is_unix_epoch(cc))
 		rp_model_set_unix_epoch(r->m);
-	ci->ctx_vpid = struct_member_index(ctx, "vpid", &t);
+	ci->ctx_vpid = rp_struct_member_index(ctx, "vpid", &t);
 	ci->vpid_signed = ci->ctx_vpid >= 0 &&
 	                  bt_field_class_type_is(t, BT_FIELD_CLASS_TYPE_SIGNED_INTEGER);
 	if (ci->ctx_vpid >= 0 && !bt_field_class_type_is(t, BT_FIELD_CLASS_TYPE_INTEGER))
 		ci->ctx_vpid = -1;
-	ci->ctx_vtid = struct_member_index(ctx, "vtid", &t);
+	ci->ctx_vtid = rp_struct_member_index(ctx, "vtid", &t);
 	ci->vtid_signed = ci->ctx_vtid >= 0 &&
 	                  bt_field_class_type_is(t, BT_FIELD_CLASS_TYPE_SIGNED_INTEGER);
 	if (ci->ctx_vtid >= 0 && !bt_field_class_type_is(t, BT_FIELD_CLASS_TYPE_INTEGER))
 		ci->ctx_vtid = -1;
-	ci->ctx_procname = struct_member_index(ctx, "procname", &t);
+	ci->ctx_procname = rp_struct_member_index(ctx, "procname", &t);
 	if (ci->ctx_procname >= 0 && t != BT_FIELD_CLASS_TYPE_STRING)
 		ci->ctx_procname = -1;
 	/* per-process buffering: the process is the trace's, in its environment */
@@ -188,7 +188,7 @@ static bool fill_ec_info(struct rp_reader *r, struct ec_info *ci, const bt_event
 		int64_t idx;
 
 		snprintf(want, sizeof(want), "%.*s", (int)(len - is_string), spec->fields[i]);
-		idx = struct_member_index(payload, want, &t);
+		idx = rp_struct_member_index(payload, want, &t);
 		if (idx < 0 || (is_string ? t != BT_FIELD_CLASS_TYPE_STRING :
 		                            !bt_field_class_type_is(t, BT_FIELD_CLASS_TYPE_UNSIGNED_INTEGER))) {
 			set_fatal(r, "unsupported trace: event %s has no %s field `%s'", name,

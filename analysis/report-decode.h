@@ -32,4 +32,9 @@ bt_graph_simple_sink_component_consume_func_status rp_reader_consume(bt_message_
  * *@oom tells whether memory ran out. */
 const char *rp_reader_failure(const struct rp_reader *r, bool *oom);
 
+/* The index of member @name of structure field class @sfc, its type in
+ * *@type; -1 when @sfc is not a structure or has no such member. */
+int64_t rp_struct_member_index(const bt_field_class *sfc, const char *name,
+                               bt_field_class_type *type);
+
 #endif /* TA_REPORT_DECODE_H */

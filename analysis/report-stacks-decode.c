@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "report-decode.h"
 #include "report-stacks.h"
 #include "report-stacks-decode.h"
 
@@ -79,31 +80,29 @@ const char *rs_decoder_failure(const struct rs_decoder *d)
 
 static int64_t member(const bt_field_class *sfc, const char *name, size_t len, char type)
 {
-	uint64_t n;
+	const bt_field_class *fc;
+	bt_field_class_type t;
+	char want[64];
+	int64_t i;
 
-	if (!sfc || bt_field_class_get_type(sfc) != BT_FIELD_CLASS_TYPE_STRUCTURE)
+	if (len >= sizeof(want))
 		return -1;
-	n = bt_field_class_structure_get_member_count(sfc);
-	for (uint64_t i = 0; i < n; i++) {
-		const bt_field_class_structure_member *mb =
-			bt_field_class_structure_borrow_member_by_index_const(sfc, i);
-		const bt_field_class *fc = bt_field_class_structure_member_borrow_field_class_const(mb);
-		const char *mn = bt_field_class_structure_member_get_name(mb);
-		bt_field_class_type t = bt_field_class_get_type(fc);
-
-		if (strlen(mn) != len || strncmp(mn, name, len))
-			continue;
-		if (type == 'u' && bt_field_class_type_is(t, BT_FIELD_CLASS_TYPE_UNSIGNED_INTEGER))
-			return (int64_t)i;
-		if (type == 's' && t == BT_FIELD_CLASS_TYPE_STRING)
-			return (int64_t)i;
-		if (type == 'a' && bt_field_class_type_is(t, BT_FIELD_CLASS_TYPE_ARRAY) &&
-		    bt_field_class_type_is(bt_field_class_get_type(
-			    bt_field_class_array_borrow_element_field_class_const(fc)),
-			    BT_FIELD_CLASS_TYPE_UNSIGNED_INTEGER))
-			return (int64_t)i;
+	memcpy(want, name, len);
+	want[len] = '\0';
+	i = rp_struct_member_index(sfc, want, &t);
+	if (i < 0)
 		return -1;
-	}
+	if (type == 'u' && bt_field_class_type_is(t, BT_FIELD_CLASS_TYPE_UNSIGNED_INTEGER))
+		return i;
+	if (type == 's' && t == BT_FIELD_CLASS_TYPE_STRING)
+		return i;
+	fc = bt_field_class_structure_member_borrow_field_class_const(
+		bt_field_class_structure_borrow_member_by_index_const(sfc, (uint64_t)i));
+	if (type == 'a' && bt_field_class_type_is(t, BT_FIELD_CLASS_TYPE_ARRAY) &&
+	    bt_field_class_type_is(bt_field_class_get_type(
+		    bt_field_class_array_borrow_element_field_class_const(fc)),
+		    BT_FIELD_CLASS_TYPE_UNSIGNED_INTEGER))
+		return i;
 	return -1;
 }
 
