@@ -132,9 +132,10 @@ typedef struct ta_guard {
  * Enters nest: the matching ta_guard_exit() restores what was active before.
  * New threads start in root.
  *
- * Return: the guard. If @g is NULL or the thread is already TA_NEST_MAX deep,
- * nothing is entered, errno is set (EINVAL, ENOSPC) and the guard returned is
- * inert: its exit returns -EINVAL.
+ * Return: the guard. If @g is NULL, the thread is already TA_NEST_MAX deep, or
+ * its state or nesting stack cannot be allocated, nothing is entered, errno
+ * is set (EINVAL, ENOSPC, ENOMEM) and the guard returned is inert: its exit
+ * returns -EINVAL.
  */
 TA_API ta_guard ta_group_enter(ta_group *g);
 
