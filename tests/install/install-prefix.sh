@@ -104,11 +104,12 @@ cc -std=c11 -o outside outside.c $flags 2>"$TA_TMP/cc.log" || {
 	cat "$TA_TMP/cc.log"
 	ta_fail "outside.c does not build with: $flags"
 }
-LD_LIBRARY_PATH=$libdir ldd ./outside | grep -q "libtrackalloc.so.1 => $libdir/libtrackalloc.so.1" ||
-	ta_fail "outside does not load $libdir/libtrackalloc.so.1: $(LD_LIBRARY_PATH=$libdir ldd ./outside)"
+libs=$(LD_LIBRARY_PATH=$libdir ldd ./outside) || ta_fail "ldd ./outside failed: $libs"
+grep -q "libtrackalloc.so.1 => $libdir/libtrackalloc.so.1" <<<"$libs" ||
+	ta_fail "outside does not load $libdir/libtrackalloc.so.1: $libs"
 out=$(LD_LIBRARY_PATH=$libdir TRACKALLOC_LTTNG=0 ./outside) || ta_fail "outside failed: $out"
 echo "$out"
-echo "$out" | grep -q '^outside: ok' || ta_fail "outside printed: $out"
+grep -q '^outside: ok' <<<"$out" || ta_fail "outside printed: $out"
 
 # ---- the installed command and its helpers ----------------------------------
 cmd=$prefix/bin/trackalloc
