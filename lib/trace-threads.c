@@ -271,8 +271,8 @@ void ta_watcher_start(void)
 
 /*
  * At exit: stop the watcher and the sampler (they must not emit while
- * LTTng-UST tears down), then a last sample so that counters-mode traces end
- * on the final values. Runs once: from an atexit handler when the provider
+ * LTTng-UST tears down), then the groups' names and a last sample, so that
+ * counters-mode traces end on the final values. Runs once: from an atexit handler when the provider
  * was loaded late, else from the destructor below.
  */
 void ta_trace_finish(void)
@@ -300,6 +300,11 @@ void ta_trace_finish(void)
 	 * LTTng-UST and the loader tearing down (tracepoint unregistration frees
 	 * memory), not the program. */
 	ta_nest_enter();
+	/* A process shorter than the watcher's period may end before its
+	 * first statedump: groups registered before LTTng-UST was (root, at
+	 * least) would have no name in the trace. Names once more, then. */
+	if (ta_tp_recording(&lttng_ust_tracepoint_trackalloc___group_register))
+		ta_statedump();
 	ta_trace_sample_all();
 }
 

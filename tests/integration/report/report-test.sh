@@ -173,6 +173,13 @@ full | per-process)
 	pid1=$(awk -F'\t' '$1 == "KP" { print $2; exit }' "$tmp/kp1")
 	pid2=$(awk -F'\t' '$1 == "KP" { print $2; exit }' "$tmp/kp2")
 	[ "$pid1" != "$pid2" ] || fail "both runs have pid $pid1"
+	# every group named in both processes, root included: the second run
+	# is shorter than the watcher's period, its names come at exit
+	for pid in "$pid1" "$pid2"; do
+		awk -F'\t' -v p="$pid" '$1 == p && $4 == 0 { found = 1; if ($5 != "root") bad = 1 }
+			END { exit !(found && !bad) }' "$tmp/report.tsv" ||
+			fail "process $pid: group 0 is not named root in the report"
+	done
 
 	# the table: both processes, their source, the program's figures
 	"$report" $skip_opt "$tmp/trace" >"$tmp/table" 2>"$tmp/table.err" ||
