@@ -146,7 +146,8 @@ echo "== C. trackalloc record -- CMD and its descendants only"
 # CMD is a shell that runs the program twice (one of them from a forked
 # subshell); the attached target (LTTng-UST loaded, recordable by any
 # session) and the unattached other process run alongside
-"$cmd" record -o "$LT_TMP/rec-cmd" -- bash -c 'echo "SHELL $$"; "$1" 0.4 & ("$1" 0.4); wait' \
+lt_bounded 60 "$cmd" record -o "$LT_TMP/rec-cmd" -- \
+	bash -c 'echo "SHELL $$"; "$1" 0.4 & ("$1" 0.4); wait' \
 	sh "$prog" >"$LT_TMP/rec-cmd.out" 2>"$LT_TMP/rec-cmd.err"
 rc=$?
 [ $rc = 0 ] || { cat "$LT_TMP/rec-cmd.err" >&2; lt_fail "trackalloc record -- CMD exited with $rc"; }

@@ -77,6 +77,69 @@ lt_need_exe() {
 	esac
 }
 
+# lt_descendants PID: PID and every process below it, one per line.
+lt_descendants() {
+	local p
+	echo "$1"
+	for p in $(ps -o pid= --ppid "$1" 2>/dev/null); do
+		lt_descendants "$p"
+	done
+}
+
+# lt_show_stuck PID: what PID and its descendants are doing (for the log of
+# a run that did not end): state, kernel wait channel, thread names, and
+# each thread's stack when gdb is there; then the sessions and registered
+# applications the session daemon knows.
+lt_show_stuck() {
+	local p
+	for p in $(lt_descendants "$1"); do
+		[ -d "/proc/$p" ] || continue
+		echo "--- pid $p: $(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | cut -c1-200)"
+		echo "    state $(awk '{print $3}' "/proc/$p/stat" 2>/dev/null), wchan $(cat "/proc/$p/wchan" 2>/dev/null)," \
+			"threads: $(cat /proc/"$p"/task/*/comm 2>/dev/null | paste -sd' ')"
+		if command -v gdb >/dev/null 2>&1; then
+			timeout 20 gdb -p "$p" -batch -ex 'thread apply all bt 16' 2>/dev/null |
+				grep -E '^(Thread|#)' | sed 's/^/    /' | head -n 80
+		fi
+	done
+	echo "--- lttng list:"
+	timeout 10 lttng list 2>&1 | head -n 20
+	echo "--- lttng list -u (registered applications):"
+	timeout 10 lttng list -u 2>&1 | grep -E 'PID' | head -n 20
+}
+
+# lt_bounded SECS CMD...: run CMD, at most SECS seconds. A run that does not
+# end gets SIGTERM (trackalloc record then stops its session) after the log
+# has what its processes were doing, then SIGKILL 5 s later. Returns CMD's
+# status, or 124 when it had to be stopped. CMD runs in the background, so
+# its standard input is /dev/null.
+lt_bounded() {
+	local secs=$1 pid i
+	shift
+	"$@" &
+	pid=$!
+	for ((i = 0; i < secs * 10; i++)); do
+		if ! kill -0 "$pid" 2>/dev/null; then
+			wait "$pid"
+			return
+		fi
+		sleep 0.1
+	done
+	echo "TIMEOUT: still running after ${secs} s: $*" >&2
+	lt_show_stuck "$pid" >&2
+	local all
+	all=$(lt_descendants "$pid")
+	kill -TERM "$pid" 2>/dev/null
+	for ((i = 0; i < 50; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	# shellcheck disable=SC2086 # a list of pids
+	kill -KILL $all 2>/dev/null
+	wait "$pid" 2>/dev/null
+	return 124
+}
+
 lt_init() {
 	# what the caller's environment may hold must not change the tests
 	unset LD_PRELOAD TRACKALLOC_LTTNG TRACKALLOC_SAMPLE_MS TRACKALLOC_REPORT

@@ -23,7 +23,7 @@ failed=0
 run() {
 	local name=$1
 	shift
-	timeout 60 "$@" >"$LT_TMP/$name.out" 2>"$LT_TMP/$name.err"
+	lt_bounded 60 "$@" >"$LT_TMP/$name.out" 2>"$LT_TMP/$name.err"
 	echo $? >"$LT_TMP/$name.status"
 }
 
