@@ -113,3 +113,22 @@ TA_API int ta_diag_read(struct ta_diag *out)
 	out->fast_usable_size = (uint64_t)__atomic_load_n(&ta_glibc_layout, __ATOMIC_RELAXED);
 	return 0;
 }
+
+uint64_t ta_diag_size_mismatch, ta_diag_limit;
+
+TA_API int ta_diag_ext_read(struct ta_diag_ext *out, size_t size)
+{
+	struct ta_diag_ext d;
+
+	if (!out || size < 8 || size % 8)
+		return -EINVAL;
+	memset(&d, 0, sizeof(d));
+	d.size_mismatches = __atomic_load_n(&ta_diag_size_mismatch, __ATOMIC_RELAXED);
+	d.limit_failures = __atomic_load_n(&ta_diag_limit, __ATOMIC_RELAXED);
+	if (size > sizeof(d)) {
+		memset((char *)out + sizeof(d), 0, size - sizeof(d));
+		size = sizeof(d);
+	}
+	memcpy(out, &d, size);
+	return 0;
+}

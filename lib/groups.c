@@ -146,7 +146,7 @@ static struct ta_group *ta_group_register_locked(const char *name, const struct 
 	uint32_t id;
 
 	if (strcmp(name, "root") == 0) {
-		if (ntags) {
+		if (ntags && *err != EEXIST) {
 			*err = EEXIST;
 			return NULL;
 		}
@@ -158,7 +158,7 @@ static struct ta_group *ta_group_register_locked(const char *name, const struct 
 	}
 	slot = ta_names_slot(ta_names, ta_names_cap, name);
 	if (*slot) {
-		if (ta_tags_equal(*slot, tags, ntags))
+		if (ta_tags_equal(*slot, tags, ntags) || *err == EEXIST)
 			return *slot;
 		*err = EEXIST;
 		return NULL;
@@ -179,11 +179,13 @@ static struct ta_group *ta_group_register_locked(const char *name, const struct 
 	return g;
 }
 
-TA_API ta_group *ta_group_register(const char *name, const struct ta_tag *tags, size_t ntags)
+/* Register, or (@any_tags) take the group of that name whatever its tags. */
+static struct ta_group *ta_group_register_as(const char *name, const struct ta_tag *tags,
+                                            size_t ntags, bool any_tags)
 {
 	struct ta_group *g;
 	size_t before;
-	int err = 0;
+	int err = any_tags ? EEXIST : 0;
 
 	if (!name || !name[0] || strnlen(name, TA_GROUP_NAME_MAX + 1) > TA_GROUP_NAME_MAX ||
 	    !ta_tags_valid(tags, ntags)) {
@@ -201,6 +203,16 @@ TA_API ta_group *ta_group_register(const char *name, const struct ta_tag *tags, 
 	if (!g)
 		errno = err;
 	return g;
+}
+
+TA_API ta_group *ta_group_register(const char *name, const struct ta_tag *tags, size_t ntags)
+{
+	return ta_group_register_as(name, tags, ntags, false);
+}
+
+struct ta_group *ta_group_register_any(const char *name, const struct ta_tag *tags, size_t ntags)
+{
+	return ta_group_register_as(name, tags, ntags, true);
 }
 
 TA_API ta_group *ta_group_root(void)

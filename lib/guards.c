@@ -44,7 +44,10 @@ struct ta_frame *ta_frame_push(uint32_t gid, uint64_t span_id, bool unbound)
 		th->stack = stack;
 		th->stack_cap = cap;
 	}
-	f = &th->stack[th->depth++];
+	f = &th->stack[th->depth];
+	f->nbound = (th->depth ? f[-1].nbound : 0) + !unbound;
+	th->bound = f->nbound;
+	th->depth++;
 	f->seq = (th->serial << 32) | ++th->next_seq;
 	f->span_id = span_id;
 	f->prev_gid = t->nesting ? t->saved_gid : t->gid;
@@ -64,6 +67,7 @@ void ta_frame_unwind(uint32_t depth)
 	uint32_t prev = th->stack[depth - 1].prev_gid;
 
 	th->depth = depth - 1;
+	th->bound = depth > 1 ? th->stack[depth - 2].nbound : 0;
 	ta_thread_make_active(t, prev);
 }
 

@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <sys/single_threaded.h>
 
+#include "rules-internal.h"
 #include "sampling-internal.h"
 #include "ta-internal.h"
 #include "trace-internal.h"
@@ -35,6 +36,8 @@ static void ta_atfork_prepare(void)
 		ta_stacks_atfork_prepare();
 		ta_samples_atfork_prepare();
 		ta_tracker_atfork_prepare();
+		ta_modules_atfork_prepare();
+		ta_rules_atfork_prepare();
 		ta_groups_atfork_prepare();
 		ta_threads_atfork_prepare();
 	}
@@ -47,6 +50,8 @@ static void ta_atfork_parent(void)
 	if (ta_fork_locked) {
 		ta_threads_atfork_parent();
 		ta_groups_atfork_parent();
+		ta_rules_atfork_parent();
+		ta_modules_atfork_parent();
 		ta_tracker_atfork_parent();
 		ta_samples_atfork_parent();
 		ta_stacks_atfork_parent();
@@ -62,6 +67,8 @@ static void ta_atfork_child(void)
 	ta_threads_atfork_child(ta_fork_locked);
 	if (ta_fork_locked) {
 		ta_groups_atfork_child();
+		ta_rules_atfork_child();
+		ta_modules_atfork_child();
 		ta_tracker_atfork_child();
 	}
 	ta_samples_atfork_child(ta_fork_locked);
@@ -85,6 +92,8 @@ __attribute__((constructor(101))) static void ta_init(void)
 	if (ta_config.stacks && ta_sampling_set(ta_config.stacks) != 0)
 		ta_warn("trackalloc: TRACKALLOC_STACKS ignored: stack capture is not available "
 		        "(libunwind.so.8 cannot be loaded, or the library was built without it)\n");
+	if (ta_config.groups && ta_config.groups[0])
+		ta_rules_env(ta_config.groups);
 	ta_nest_exit();
 	ta_trace_setup();
 }

@@ -286,18 +286,37 @@ size_t ta_inner_usable_call(void *p)
 	return n;
 }
 
+/* The gate's flags change only while it is ready, by compare-and-swap
+ * loops: lock-free, so arming from a signal handler is safe. */
+static void ta_gate_flag(int flag, bool on)
+{
+	int s = __atomic_load_n(&ta_inner_state, __ATOMIC_ACQUIRE);
+
+	while ((s & TA_INNER_STATE_MASK) == TA_INNER_READY &&
+	       !__atomic_compare_exchange_n(&ta_inner_state, &s, on ? s | flag : s & ~flag, false,
+	                                    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		;
+}
+
 void ta_inner_attach_arm(void)
 {
-	int expected = TA_INNER_READY;
-
-	__atomic_compare_exchange_n(&ta_inner_state, &expected, TA_INNER_ATTACH, false,
-	                            __ATOMIC_ACQ_REL, __ATOMIC_RELAXED);
+	ta_gate_flag(TA_GATE_ATTACH, true);
 }
 
 bool ta_inner_attach_take(void)
 {
-	int expected = TA_INNER_ATTACH;
+	int s = __atomic_load_n(&ta_inner_state, __ATOMIC_ACQUIRE);
 
-	return __atomic_compare_exchange_n(&ta_inner_state, &expected, TA_INNER_READY, false,
-	                                   __ATOMIC_ACQ_REL, __ATOMIC_RELAXED);
+	do {
+		if (!(s & TA_GATE_ATTACH))
+			return false;
+	} while (!__atomic_compare_exchange_n(&ta_inner_state, &s, s & ~TA_GATE_ATTACH, false,
+	                                      __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE));
+	return true;
+}
+
+void ta_inner_rules_gate(bool on)
+{
+	ta_inner_init();
+	ta_gate_flag(TA_GATE_RULES, on);
 }

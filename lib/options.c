@@ -193,6 +193,8 @@ void ta_config_init(void)
 			ta_warn("trackalloc: ignoring TRACKALLOC_PROFILE='': expected a file "
 			        "name\n");
 	}
+	/* parsed by the rules (rules.c) once the rest is set up: "" is none */
+	ta_config.groups = getenv("TRACKALLOC_GROUPS");
 	s = getenv("TRACKALLOC_REPORT");
 	if (s) {
 		if (s[0])

@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <unistd.h>
 
+#include "rules-internal.h"
 #include "sampling-internal.h"
 #include "trace-internal.h"
 #include "trailer.h"
@@ -92,8 +93,17 @@ void ta_sample_cross(struct ta_tls *t, void *p, size_t n, size_t usable, uint32_
 	uint64_t ips[TA_STACK_MAX], weight;
 	int depth;
 
+	/* Another thread poked the countdown: a rename or a rule change
+	 * (names.c). A fresh countdown is as good as the old one (the
+	 * exponential has no memory); this allocation is not sampled. */
+	if (TA_UNLIKELY(t->th && ta_names_pending(t->th))) {
+		ta_names_refresh(t);
+		ta_countdown_set(t, mean ? ta_countdown(t, mean) : TA_SAMPLE_RECHECK);
+		t->sample_armed = mean != 0;
+		return;
+	}
 	if (mean == 0) {
-		t->sample_left = TA_SAMPLE_RECHECK;
+		ta_countdown_set(t, TA_SAMPLE_RECHECK);
 		t->sample_armed = 0;
 		return;
 	}
@@ -105,7 +115,7 @@ void ta_sample_cross(struct ta_tls *t, void *p, size_t n, size_t usable, uint32_
 
 		t->sample_armed = 1;
 		if (c >= (int64_t)n) {
-			t->sample_left = c - (int64_t)n;
+			ta_countdown_set(t, c - (int64_t)n);
 			return;
 		}
 	}
@@ -115,7 +125,7 @@ void ta_sample_cross(struct ta_tls *t, void *p, size_t n, size_t usable, uint32_
 	if (TA_UNLIKELY(t->kind == TA_THREAD_UNKNOWN) && !t->nesting)
 		(void)ta_trace_thread_classify(t);
 	if (t->nesting || t->in_sample || t->kind != TA_THREAD_PROGRAM) {
-		t->sample_left = ta_countdown(t, mean);
+		ta_countdown_set(t, ta_countdown(t, mean));
 		return;
 	}
 	t->in_sample++;
@@ -129,7 +139,7 @@ void ta_sample_cross(struct ta_tls *t, void *p, size_t n, size_t usable, uint32_
 		ta_stamp_marked(p, usable, n, gid, ta_secret_sampled);
 		ta_trace_alloc_sample(p, n, weight, gid, ips, (uint32_t)depth);
 	}
-	t->sample_left = ta_countdown(t, mean);
+	ta_countdown_set(t, ta_countdown(t, mean));
 	ta_nest_exit();
 	t->in_sample--;
 }
@@ -157,7 +167,7 @@ TA_API int ta_sampling_set(uint64_t mean_bytes)
 	if (mean_bytes && !ta_stacks_load())
 		return -ENOSYS;
 	__atomic_store_n(&ta_sampling_mean, mean_bytes, __ATOMIC_RELAXED);
-	t->sample_left = ta_countdown(t, mean_bytes);
+	ta_countdown_set(t, ta_countdown(t, mean_bytes));
 	t->sample_armed = mean_bytes != 0;
 	return 0;
 }

@@ -65,16 +65,20 @@ extern struct ta_inner ta_inner;
 
 /*
  * The allocator's gate: malloc's fast path reads it, and anything but
- * TA_INNER_READY sends the call to the cold path. An attach request arms
- * it (TA_INNER_ATTACH) from a signal handler, so the next malloc on any
- * thread acts on the request at no cost to the fast path.
+ * TA_INNER_READY sends the call to the cold path. Once ready, flags may be
+ * added: an attach request arms TA_GATE_ATTACH from a signal handler, so the
+ * next malloc on any thread acts on the request at no cost to the fast
+ * path; lib rules set TA_GATE_RULES for as long as they are in force, so
+ * that every allocating call goes where its return address is known.
  */
 enum ta_inner_state {
 	TA_INNER_UNRESOLVED, /* the inner allocator is not looked up yet */
 	TA_INNER_RESOLVING,  /* dlsym is running: the start-up arena serves */
 	TA_INNER_READY,
-	TA_INNER_ATTACH,     /* ready, and an attach request is pending */
 };
+#define TA_INNER_STATE_MASK 3
+#define TA_GATE_ATTACH 4 /* ready, and an attach request is pending */
+#define TA_GATE_RULES 8  /* ready, and lib rules are in force */
 extern int ta_inner_state;
 /* Non-zero when block sizes can be read from glibc's chunk header. */
 extern int ta_glibc_layout;
@@ -84,6 +88,8 @@ void ta_inner_init(void);
 void ta_inner_attach_arm(void);
 /* Disarm it: true when this caller took the pending request. */
 bool ta_inner_attach_take(void);
+/* Set or clear TA_GATE_RULES (resolving the inner allocator first). */
+void ta_inner_rules_gate(bool on);
 void *ta_boot_alloc(size_t size, size_t align);
 size_t ta_boot_size(const void *p);
 
@@ -135,6 +141,11 @@ static inline size_t ta_inner_usable(void *p)
 	return ta_inner_usable_call(p);
 }
 
+/* For operator new and delete (new.c; wrapper.c has them): an allocation
+ * charged as if the call returned to @ra, and a sized deallocation. */
+void *ta_new_alloc(size_t n, size_t align, const void *ra);
+void ta_free_sized(void *p, size_t size);
+
 /* ---- per-thread counters (thread.c, counters.c) -------------------------- */
 
 struct ta_slot {
@@ -161,7 +172,18 @@ struct ta_frame {
 	uint32_t prev_gid; /* group active before this frame */
 	uint32_t gid;      /* group this frame made active */
 	uint32_t unbound;  /* span enter of an unbound span: a no-op frame */
+	uint32_t nbound;   /* bound frames (guards, bound spans) up to this one */
 };
+
+/* One entry of a thread's cache of calling modules (modules.c): calls
+ * returning into [lo, lo + len) go to @gid (TA_NO_RULE: no lib rule), or
+ * look further up the stack (@walk). */
+struct ta_mcache {
+	uintptr_t lo, len;
+	uint32_t gid;
+	uint32_t walk;
+};
+#define TA_MCACHE 8
 
 /* Heap part of a thread's state, registered in the thread registry. */
 struct ta_thread {
@@ -176,6 +198,19 @@ struct ta_thread {
 	/* odd while inside a read-side section of the span table; see spans.c */
 	uint64_t rcu_gen;
 	uint32_t rcu_nest;
+	/* bound frames on the stack: lib rules apply only where it is 0 */
+	uint32_t bound;
+	/* the group the thread counts in outside any frame: root, or what a
+	 * thread rule gives its name (names.c) */
+	uint32_t base_gid;
+	/* bumped by another thread (a rename of this one, a rule change) to
+	 * ask for a new base; name_seen is the owner's last look */
+	uint64_t name_gen, name_seen;
+	struct ta_tls *tls; /* the owner's TLS, for such a request */
+	pthread_t self;
+	/* calling modules (modules.c), valid while mcache_gen is current */
+	uint64_t mcache_gen;
+	struct ta_mcache mcache[TA_MCACHE];
 };
 
 /* Whose thread it is, learnt at its first hook (or when the library starts
@@ -218,6 +253,34 @@ struct ta_tls {
 };
 
 extern TA_TLS struct ta_tls ta_tls;
+
+/*
+ * The sampling countdown (sampling.c): the owner subtracts each size on the
+ * fast path; another thread may only poke it below zero (names.c), so that
+ * the owner's next allocation takes the slow path. Under TSan the owner's
+ * update is spelt as the relaxed atomic load and store it compiles to.
+ */
+static TA_INLINE bool ta_countdown_take(struct ta_tls *t, size_t n)
+{
+#ifdef TA_TSAN
+	int64_t v = TA_LOAD(&t->sample_left) - (int64_t)n;
+
+	TA_STORE(&t->sample_left, v);
+	return v < 0;
+#else
+	return (t->sample_left -= (int64_t)n) < 0;
+#endif
+}
+
+static inline void ta_countdown_set(struct ta_tls *t, int64_t v)
+{
+	TA_STORE(&t->sample_left, v);
+}
+
+static inline void ta_countdown_poke(struct ta_tls *t)
+{
+	TA_STORE(&t->sample_left, INT64_MIN / 2);
+}
 extern struct cds_list_head ta_threads;
 extern pthread_mutex_t ta_registry_lock;
 
@@ -363,6 +426,11 @@ static inline struct ta_group *ta_group_by_id(uint32_t id)
 	return id ? ta_groups[id] : &ta_root;
 }
 
+/* ta_group_register, except that a name registered with other tags gives
+ * that group (the rules' groups: the first rule to name it tags it). */
+struct ta_group *ta_group_register_any(const char *name, const struct ta_tag *tags,
+                                       size_t ntags);
+
 void ta_groups_atfork_prepare(void);
 void ta_groups_atfork_parent(void);
 void ta_groups_atfork_child(void);
@@ -370,6 +438,7 @@ void ta_groups_atfork_child(void);
 /* ---- diagnostics ------------------------------------------------------- */
 
 extern uint64_t ta_diag_foreign, ta_diag_double, ta_diag_corrupt, ta_diag_boot;
+extern uint64_t ta_diag_size_mismatch, ta_diag_limit; /* struct ta_diag_ext */
 #define TA_DIAG_INC(x) __atomic_add_fetch(&(x), 1, __ATOMIC_RELAXED)
 
 /* ---- tracker (tracker.c; the hooks calling it are in hooks-internal.h) -- */
@@ -422,6 +491,7 @@ struct ta_config {
 	uint64_t stacks_seed; /* TRACKALLOC_STACKS_SEED */
 	bool stacks_seeded;
 	const char *profile; /* TRACKALLOC_PROFILE */
+	const char *groups;  /* TRACKALLOC_GROUPS */
 };
 
 extern struct ta_config ta_config;

@@ -15,6 +15,7 @@
 #include <sched.h>
 #include <string.h>
 
+#include "rules-internal.h"
 #include "ta-internal.h"
 
 TA_TLS struct ta_tls ta_tls;
@@ -69,6 +70,11 @@ static struct ta_thread *ta_thread_alloc(void)
 	th->rcu_nest = 0;
 	th->next_seq = 0;
 	th->depth = 0;
+	th->bound = 0;
+	th->base_gid = 0;
+	th->name_gen = th->name_seen = 0;
+	th->mcache_gen = 0;
+	th->self = pthread_self();
 	pthread_mutex_lock(&ta_registry_lock);
 	cds_list_add_tail(&th->node, &ta_threads);
 	pthread_mutex_unlock(&ta_registry_lock);
@@ -90,6 +96,7 @@ void ta_thread_setup(struct ta_tls *t)
 		if (!th)
 			return;
 		t->th = th;
+		th->tls = t;
 		t->state = TA_TLS_LIVE;
 		t->root_slot = ta_thread_slot(th, 0);
 		/* The slot must be valid before pthread_setspecific, which may
@@ -98,6 +105,9 @@ void ta_thread_setup(struct ta_tls *t)
 		pthread_once(&ta_thread_key_once, ta_thread_key_create);
 		(void)pthread_setspecific(ta_thread_key, th);
 		ta_fdguard_thread_init();
+		/* the name it inherited may give it a base group */
+		if (TA_UNLIKELY(__atomic_load_n(&ta_rules_thread_on, __ATOMIC_RELAXED)))
+			ta_names_refresh(t);
 	}
 	if (!t->slot && t->th)
 		ta_tls_set_slot(t, ta_thread_slot(t->th, t->gid));
@@ -140,6 +150,7 @@ static void ta_thread_exit(void *arg)
 	ta_thread_fold(th);
 	cds_list_del(&th->node);
 	th->depth = 0;
+	th->bound = 0;
 	cds_list_add(&th->node, &ta_threads_free);
 	pthread_mutex_unlock(&ta_registry_lock);
 	t->th = NULL;
@@ -226,6 +237,7 @@ void ta_threads_atfork_child(bool locked)
 		ta_thread_fold(th);
 		cds_list_del(&th->node);
 		th->depth = 0;
+		th->bound = 0;
 		cds_list_add(&th->node, &ta_threads_free);
 	}
 }

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "hooks-internal.h"
+#include "rules-internal.h"
 #include "sampling-internal.h"
 #include "ta-internal.h"
 #include "trace-internal.h"
@@ -26,6 +27,9 @@
 /* C23 free_sized and free_aligned_sized: glibc 2.36 does not declare them. */
 void free_sized(void *p, size_t size);
 void free_aligned_sized(void *p, size_t align, size_t size);
+
+/* The size a plain free does not know. */
+#define TA_ANY_SIZE SIZE_MAX
 
 /* ---- counting ------------------------------------------------------------ */
 
@@ -70,7 +74,7 @@ static void *__attribute__((noinline)) ta_seal_slow_hooks(void *p, size_t n, siz
 {
 	struct ta_tls *t = &ta_tls;
 
-	if (t->sample_left < 0)
+	if (TA_LOAD(&t->sample_left) < 0)
 		ta_sample_cross(t, p, n, usable, gid);
 	if (ta_hooks_alloc(align))
 		ta_hook_alloc(p, n, usable, align, gid);
@@ -107,7 +111,7 @@ static void *__attribute__((noinline)) ta_seal_slow(void *p, size_t n, size_t al
 	gid = ta_tls_charge_gid(t);
 	ta_stamp_usable(p, usable, n, gid);
 	ta_count_alloc(t, n, usable);
-	if (TA_UNLIKELY((t->sample_left -= (int64_t)n) < 0))
+	if (TA_UNLIKELY(ta_countdown_take(t, n)))
 		ta_sample_cross(t, p, n, usable, gid);
 	if (ta_hooks_alloc(align))
 		ta_hook_alloc(p, n, usable, align, gid);
@@ -142,7 +146,7 @@ static TA_INLINE void *ta_seal(void *p, size_t n, size_t align)
 	TA_BUMP(&s->allocated_objects, 1);
 	TA_BUMP(&s->held, usable + TA_TRAILER); /* the chunk size */
 	/* the sampler's countdown: one subtraction, the same branch as hooks */
-	if (TA_UNLIKELY((t->sample_left -= (int64_t)n) < 0 || ta_hooks_alloc(align)))
+	if (TA_UNLIKELY(ta_countdown_take(t, n) || ta_hooks_alloc(align)))
 		return ta_seal_slow_hooks(p, n, usable, align, gid);
 	return p;
 }
@@ -158,12 +162,22 @@ static bool __attribute__((noinline, cold)) ta_ready_slow(void)
 	return __atomic_load_n(&ta_inner_state, __ATOMIC_ACQUIRE) >= TA_INNER_READY;
 }
 
-static TA_INLINE bool ta_ready(void)
+/* The gate's one load: true when it is plain TA_INNER_READY. */
+static TA_INLINE bool ta_gate_open(void)
 {
-	if (TA_LIKELY(__atomic_load_n(&ta_inner_state, __ATOMIC_ACQUIRE) == TA_INNER_READY))
-		return true;
-	return ta_ready_slow();
+	return TA_LIKELY(__atomic_load_n(&ta_inner_state, __ATOMIC_ACQUIRE) == TA_INNER_READY);
 }
+
+/* Past a closed gate, ready: a rules call for the call returning to @ra if
+ * lib rules are in force. */
+static TA_INLINE void ta_gate_rules_begin(struct ta_rules_call *c, const void *ra)
+{
+	c->swapped = false;
+	if (__atomic_load_n(&ta_inner_state, __ATOMIC_RELAXED) & TA_GATE_RULES)
+		ta_rules_call_begin(c, ra);
+}
+
+#define TA_CALLER __builtin_return_address(0)
 
 /* Request size for the inner allocator; SIZE_MAX when n + trailer overflows,
  * which makes the inner allocator fail with its own errno (ENOMEM, or EINVAL
@@ -191,30 +205,39 @@ static void *__attribute__((noinline)) ta_seal_plain(void *p, size_t n)
 	return ta_seal(p, n, 0);
 }
 
-/* malloc before the inner allocator is resolved (or while it is), or of a
- * size that cannot take a trailer (the inner malloc fails it). */
-static void *__attribute__((noinline, cold)) ta_malloc_unready(size_t n)
+/* malloc past a closed gate: before the inner allocator is resolved (or
+ * while it is), an attach request, lib rules; or a size that cannot take a
+ * trailer (the inner malloc fails it). */
+static void *__attribute__((noinline, cold)) ta_malloc_cold(size_t n, const void *ra)
 {
+	struct ta_rules_call c;
 	void *p;
 
-	if (!ta_ready())
+	if (!ta_ready_slow())
 		return ta_boot_alloc(n, 16);
+	ta_gate_rules_begin(&c, ra);
 	p = ta_inner.malloc(ta_wrapped_request(n));
-	return p ? ta_seal_plain(p, n) : ta_inner_failed(n);
+	p = p ? ta_seal_plain(p, n) : ta_inner_failed(n);
+	ta_rules_call_end(&c);
+	return p;
 }
 
-TA_API void *malloc(size_t n)
+static TA_INLINE void *ta_malloc_at(size_t n, const void *ra)
 {
 	void *p;
 
-	/* unready, or a size the trailer would overflow: the cold path */
-	if (TA_UNLIKELY(__atomic_load_n(&ta_inner_state, __ATOMIC_ACQUIRE) != TA_INNER_READY ||
-	                n > SIZE_MAX - 2 * TA_TRAILER))
-		return ta_malloc_unready(n);
+	/* a closed gate, or a size the trailer would overflow: the cold path */
+	if (TA_UNLIKELY(!ta_gate_open() || n > SIZE_MAX - 2 * TA_TRAILER))
+		return ta_malloc_cold(n, ra);
 	p = ta_inner.malloc(n + TA_TRAILER);
 	if (TA_UNLIKELY(!p))
 		return ta_inner_failed(n);
 	return ta_seal_plain(p, n);
+}
+
+TA_API void *malloc(size_t n)
+{
+	return ta_malloc_at(n, TA_CALLER);
 }
 
 static void __attribute__((noinline, cold)) ta_boot_free(void)
@@ -248,7 +271,7 @@ static TA_INLINE void ta_release(void *p, const struct ta_block *b)
 
 /* Everything free() does not do inline: ext blocks, foreign and freed
  * blocks, impossible trailers. */
-static void __attribute__((noinline, cold)) ta_free_slow(void *p)
+static void __attribute__((noinline, cold)) ta_free_slow(void *p, size_t want)
 {
 	struct ta_block b;
 	enum ta_verdict v;
@@ -257,10 +280,18 @@ static void __attribute__((noinline, cold)) ta_free_slow(void *p)
 		return ta_boot_free();
 	v = ta_inspect(p, &b);
 
-	if (v != TA_OWN)
+	if (v != TA_OWN) {
 		ta_free_unverified(p, v);
-	else
+	} else {
+		if (want != TA_ANY_SIZE && want != b.size)
+			TA_DIAG_INC(ta_diag_size_mismatch);
 		ta_release(p, &b);
+	}
+}
+
+static void __attribute__((noinline, cold)) ta_size_mismatch(void)
+{
+	TA_DIAG_INC(ta_diag_size_mismatch);
 }
 
 static void __attribute__((noinline)) ta_free_hooked(void *p, size_t size, size_t usable,
@@ -270,7 +301,9 @@ static void __attribute__((noinline)) ta_free_hooked(void *p, size_t size, size_
 	ta_inner.free(p);
 }
 
-TA_API void free(void *p)
+/* free, and for the sized deallocations the size the caller says the block
+ * has (@want; TA_ANY_SIZE from plain free, where the check compiles away). */
+static TA_INLINE void ta_free_at(void *p, size_t want)
 {
 	struct ta_tls *t = &ta_tls;
 	struct ta_slot *s;
@@ -291,14 +324,14 @@ TA_API void free(void *p)
 	 * inner allocator, which is therefore resolved.
 	 */
 	if (TA_UNLIKELY(!t->fast)) /* not set up, or not glibc's layout */
-		return ta_free_slow(p);
+		return ta_free_slow(p, want);
 	csize = ta_chunk_head(p);
 	if (TA_UNLIKELY(csize & TA_CHUNK_IS_MMAPPED)) /* or the arena */
-		return ta_free_slow(p);
+		return ta_free_slow(p, want);
 	csize = ta_chunk_size(csize); /* usable = csize - 8: the trailer is at csize - 16 */
 	tr = ta_trailer_load(p, csize - TA_TRAILER);
 	if (TA_UNLIKELY(!ta_trailer_verifies(p, tr, ta_secret)))
-		return ta_free_slow(p);
+		return ta_free_slow(p, want);
 	gid = ta_trailer_gid(tr);
 	if (TA_LIKELY(gid == t->gid)) {
 		s = t->fast;
@@ -308,8 +341,10 @@ TA_API void free(void *p)
 		s = pg ? &pg->slot[gid & (TA_PAGE_SLOTS - 1)] : NULL;
 	}
 	if (TA_UNLIKELY(!s))
-		return ta_free_slow(p);
+		return ta_free_slow(p, want);
 	size = csize - 2 * TA_TRAILER - ta_trailer_slack(tr);
+	if (want != TA_ANY_SIZE && TA_UNLIKELY(want != size))
+		ta_size_mismatch();
 	ta_trailer_store(p, csize - TA_TRAILER, ta_trailer_flip(tr));
 	TA_BUMP(&s->freed_bytes, size);
 	TA_BUMP(&s->freed_objects, 1);
@@ -319,34 +354,58 @@ TA_API void free(void *p)
 	ta_inner.free(p);
 }
 
+TA_API void free(void *p)
+{
+	ta_free_at(p, TA_ANY_SIZE);
+}
+
+/* C23: @size must be the size the block was allocated with. */
 TA_API void free_sized(void *p, size_t size)
 {
-	(void)size;
-	free(p);
+	ta_free_at(p, size);
 }
 
 TA_API void free_aligned_sized(void *p, size_t align, size_t size)
 {
 	(void)align;
-	(void)size;
-	free(p);
+	ta_free_at(p, size);
+}
+
+
+
+static TA_INLINE void *ta_calloc_ready(size_t n)
+{
+	void *p = ta_inner.calloc(1, ta_wrapped_request(n));
+
+	if (TA_UNLIKELY(!p))
+		return ta_inner_failed(n);
+	return ta_seal(p, n, 0);
+}
+
+static void *__attribute__((noinline, cold)) ta_calloc_cold(size_t n, const void *ra)
+{
+	struct ta_rules_call c;
+	void *p;
+
+	if (!ta_ready_slow())
+		return ta_boot_alloc(n, 16); /* the arena is static storage: zero */
+	ta_gate_rules_begin(&c, ra);
+	p = ta_calloc_ready(n);
+	ta_rules_call_end(&c);
+	return p;
 }
 
 TA_API void *calloc(size_t nmemb, size_t size)
 {
 	size_t n;
-	void *p;
 
 	if (TA_UNLIKELY(__builtin_mul_overflow(nmemb, size, &n))) {
 		errno = ENOMEM;
 		return NULL;
 	}
-	if (TA_UNLIKELY(!ta_ready()))
-		return ta_boot_alloc(n, 16); /* the arena is static storage: zero */
-	p = ta_inner.calloc(1, ta_wrapped_request(n));
-	if (TA_UNLIKELY(!p))
-		return ta_inner_failed(n);
-	return ta_seal(p, n, 0);
+	if (TA_UNLIKELY(!ta_gate_open()))
+		return ta_calloc_cold(n, TA_CALLER);
+	return ta_calloc_ready(n);
 }
 
 static void *ta_aligned(size_t align, size_t n)
@@ -358,31 +417,43 @@ static void *ta_aligned(size_t align, size_t n)
 	return ta_seal(p, n, align);
 }
 
+static void *__attribute__((noinline, cold)) ta_memalign_cold(size_t align, size_t n,
+                                                              const void *ra)
+{
+	struct ta_rules_call c;
+	void *p;
+
+	if (!ta_ready_slow())
+		return ta_boot_alloc(n, align);
+	ta_gate_rules_begin(&c, ra);
+	p = ta_aligned(align, n);
+	ta_rules_call_end(&c);
+	return p;
+}
+
+static TA_INLINE void *ta_memalign_at(size_t align, size_t n, const void *ra)
+{
+	if (TA_UNLIKELY(!ta_gate_open()))
+		return ta_memalign_cold(align, n, ra);
+	return ta_aligned(align, n);
+}
+
 TA_API void *memalign(size_t align, size_t n)
 {
-	if (TA_UNLIKELY(!ta_ready()))
-		return ta_boot_alloc(n, align);
-	return ta_aligned(align, n);
+	return ta_memalign_at(align, n, TA_CALLER);
 }
 
 /* glibc 2.36 makes aligned_alloc an alias of memalign: same semantics here. */
 TA_API void *aligned_alloc(size_t align, size_t n)
 {
-	return memalign(align, n);
+	return ta_memalign_at(align, n, TA_CALLER);
 }
 
-TA_API int posix_memalign(void **out, size_t align, size_t n)
+static TA_INLINE int ta_posix_memalign_ready(void **out, size_t align, size_t n)
 {
 	void *p;
 	int err;
 
-	if (TA_UNLIKELY(!ta_ready())) {
-		p = ta_boot_alloc(n, align);
-		if (!p)
-			return ENOMEM;
-		*out = p;
-		return 0;
-	}
 	err = ta_inner.posix_memalign(&p, align, ta_wrapped_request(n));
 	if (err)
 		return err;
@@ -390,9 +461,36 @@ TA_API int posix_memalign(void **out, size_t align, size_t n)
 	return 0;
 }
 
+static int __attribute__((noinline, cold)) ta_posix_memalign_cold(void **out, size_t align,
+                                                                  size_t n, const void *ra)
+{
+	struct ta_rules_call c;
+	void *p;
+	int err;
+
+	if (!ta_ready_slow()) {
+		p = ta_boot_alloc(n, align);
+		if (!p)
+			return ENOMEM;
+		*out = p;
+		return 0;
+	}
+	ta_gate_rules_begin(&c, ra);
+	err = ta_posix_memalign_ready(out, align, n);
+	ta_rules_call_end(&c);
+	return err;
+}
+
+TA_API int posix_memalign(void **out, size_t align, size_t n)
+{
+	if (TA_UNLIKELY(!ta_gate_open()))
+		return ta_posix_memalign_cold(out, align, n, TA_CALLER);
+	return ta_posix_memalign_ready(out, align, n);
+}
+
 TA_API void *valloc(size_t n)
 {
-	return memalign((size_t)sysconf(_SC_PAGESIZE), n);
+	return ta_memalign_at((size_t)sysconf(_SC_PAGESIZE), n, TA_CALLER);
 }
 
 TA_API void *pvalloc(size_t n)
@@ -405,7 +503,7 @@ TA_API void *pvalloc(size_t n)
 		return NULL;
 	}
 	rounded = (n + page - 1) & ~(page - 1);
-	return memalign(page, rounded ? rounded : page);
+	return ta_memalign_at(page, rounded ? rounded : page, TA_CALLER);
 }
 
 TA_API size_t malloc_usable_size(void *p)
@@ -417,7 +515,7 @@ TA_API size_t malloc_usable_size(void *p)
 		return 0;
 	if (ta_boot_owns(p))
 		return ta_boot_size(p);
-	if (!ta_ready())
+	if (!ta_gate_open() && !ta_ready_slow())
 		return 0;
 	v = ta_inspect(p, &b);
 	if (v == TA_OWN)
@@ -445,7 +543,8 @@ static void *ta_realloc_copy(void *p, size_t old_usable, size_t n, bool inner_fr
 	return q;
 }
 
-TA_API void *realloc(void *p, size_t n)
+/* realloc of one of our blocks, the gate passed. */
+static TA_INLINE void *ta_realloc_ready(void *p, size_t n)
 {
 	struct ta_block b;
 	enum ta_verdict v;
@@ -453,16 +552,6 @@ TA_API void *realloc(void *p, size_t n)
 	size_t usable;
 	void *q;
 
-	if (!p)
-		return malloc(n);
-	if (ta_boot_owns(p)) {
-		TA_DIAG_INC(ta_diag_boot);
-		if (n == 0)
-			return NULL;
-		return ta_realloc_copy(p, ta_boot_size(p), n, false);
-	}
-	if (TA_UNLIKELY(!ta_ready()))
-		return NULL;
 	v = ta_inspect(p, &b);
 	if (TA_UNLIKELY(v == TA_FREED)) {
 		TA_DIAG_INC(ta_diag_double);
@@ -500,11 +589,44 @@ TA_API void *realloc(void *p, size_t n)
 	ta_count_free(t, b.gid, b.size, b.usable);
 	usable = ta_stamp(q, n, ta_tls_charge_gid(t));
 	ta_count_alloc(t, n, usable);
-	if (TA_UNLIKELY((t->sample_left -= (int64_t)n) < 0))
+	if (TA_UNLIKELY(ta_countdown_take(t, n)))
 		ta_sample_cross(t, q, n, usable, ta_tls_charge_gid(t));
 	if (TA_UNLIKELY(ta_hooks_realloc()))
 		ta_realloc_hooked(p, q, &b, n, usable, t->gid);
 	return q;
+}
+
+static void *__attribute__((noinline, cold)) ta_realloc_cold(void *p, size_t n, const void *ra)
+{
+	struct ta_rules_call c;
+	void *q;
+
+	if (!ta_ready_slow())
+		return NULL;
+	ta_gate_rules_begin(&c, ra);
+	q = ta_realloc_ready(p, n);
+	ta_rules_call_end(&c);
+	return q;
+}
+
+static TA_INLINE void *ta_realloc_at(void *p, size_t n, const void *ra)
+{
+	if (!p)
+		return ta_malloc_at(n, ra);
+	if (ta_boot_owns(p)) {
+		TA_DIAG_INC(ta_diag_boot);
+		if (n == 0)
+			return NULL;
+		return ta_realloc_copy(p, ta_boot_size(p), n, false);
+	}
+	if (TA_UNLIKELY(!ta_gate_open()))
+		return ta_realloc_cold(p, n, ra);
+	return ta_realloc_ready(p, n);
+}
+
+TA_API void *realloc(void *p, size_t n)
+{
+	return ta_realloc_at(p, n, TA_CALLER);
 }
 
 TA_API void *reallocarray(void *p, size_t nmemb, size_t size)
@@ -515,5 +637,19 @@ TA_API void *reallocarray(void *p, size_t nmemb, size_t size)
 		errno = ENOMEM;
 		return NULL;
 	}
-	return realloc(p, n);
+	return ta_realloc_at(p, n, TA_CALLER);
+}
+
+/* ---- for operator new and delete (new.c) ---------------------------------- */
+
+void *ta_new_alloc(size_t n, size_t align, const void *ra)
+{
+	if (align <= 16)
+		return ta_malloc_at(n, ra);
+	return ta_memalign_at(align, n, ra);
+}
+
+void ta_free_sized(void *p, size_t size)
+{
+	ta_free_at(p, size);
 }

@@ -240,6 +240,30 @@ struct ta_diag {
 /** ta_diag_read - read the diagnostic counters. Return: 0 or -EINVAL. */
 TA_API int ta_diag_read(struct ta_diag *out);
 
+/**
+ * struct ta_diag_ext - diagnostic counters added after SONAME 1 froze
+ * struct ta_diag. New fields are only ever appended: a caller passes the
+ * size of the struct it was compiled with and gets exactly that much.
+ */
+struct ta_diag_ext {
+	/** sized deallocations (operator delete(void *, size_t) and its array
+	 *  and aligned forms, free_sized, free_aligned_sized) given a size
+	 *  other than the block's requested size. The block is freed all the
+	 *  same, charged by its real size. */
+	uint64_t size_mismatches;
+	/** allocations refused because they would take a group over its hard
+	 *  limit (ta_group_limit_set). */
+	uint64_t limit_failures;
+};
+
+/**
+ * ta_diag_ext_read - read the first @size bytes of struct ta_diag_ext.
+ * @size: sizeof(struct ta_diag_ext) as the caller knows it; a multiple of 8,
+ *        at least 8. Bytes beyond what this library knows are zeroed.
+ * Return: 0 or -EINVAL.
+ */
+TA_API int ta_diag_ext_read(struct ta_diag_ext *out, size_t size);
+
 /* ---------------------------------------------------------------------- */
 /* Spans: let a program's own span ids drive groups                       */
 /* ---------------------------------------------------------------------- */
@@ -350,6 +374,63 @@ struct ta_tracker {
  * Return: 0 or -ENOMEM.
  */
 TA_API int ta_tracker_set(const struct ta_tracker *tracker);
+
+/* ---------------------------------------------------------------------- */
+/* Rules: groups for code nobody instrumented                              */
+/* ---------------------------------------------------------------------- */
+
+/*
+ * A rule set is rules separated by ';'. Each rule is KIND:GLOB=GROUP:
+ *
+ *   thread:GLOB=GROUP  the calling thread's name (pthread_setname_np,
+ *                      prctl(PR_SET_NAME), or inherited from the thread
+ *                      that created it, as Linux does) matches GLOB
+ *   lib:GLOB=GROUP     the file name of the shared object that made the
+ *                      call matches GLOB ("exe" for the main program)
+ *
+ * GLOB is an fnmatch(3) pattern (flags 0), non-empty. GROUP is a group name
+ * in which "%n" stands for the thread's name, or the library's file name
+ * without its ".so" suffix and version ("libsqlite3.so.0" -> "libsqlite3";
+ * "exe" stays "exe"), and "%%" for '%'. The first matching rule wins, lib
+ * rules before thread rules; an explicitly entered group or bound span
+ * always wins over every rule. A rule's groups are registered with one tag,
+ * "rule" = the rule's text; a name that already exists (with other tags) is
+ * used as it is.
+ *
+ * Lib rules look at the return address of each allocation call: when it is
+ * inside libc, ld.so, libstdc++ or libtrackalloc (strdup, fopen, a
+ * std::string member compiled into libstdc++), they look further up the
+ * stack, at most TA_RULES_WALK frames, for the first other module (with
+ * libunwind; without it, the call is charged to that module's own rule).
+ * Frees always credit the group the block was charged to.
+ *
+ * Cost: with no rules, none. Thread rules: none per call, the thread's base
+ * group changes when its name does. Lib rules: a per-thread cache lookup per
+ * allocation; a stack walk per allocation whose immediate caller is one of
+ * the modules above.
+ */
+/** Most rules in one rule set. */
+#define TA_RULES_MAX 32
+/** Deepest look up the stack for a lib rule's caller. */
+#define TA_RULES_WALK 16
+
+/**
+ * ta_rules_set - replace the process's rules with @rules (NULL or "": none).
+ * Every thread uses the new rules from its next allocation (a thread blocked
+ * elsewhere: from its first allocation after it wakes).
+ * Return: 0; -EINVAL if @rules is malformed (the rules in force stay;
+ * ta_rules_check says why); -ENOMEM.
+ */
+TA_API int ta_rules_set(const char *rules);
+
+/**
+ * ta_rules_check - parse @rules without applying them.
+ * @err:  if not NULL and @size > 0, receives a NUL-terminated description of
+ *        the first error: "byte P, rule K: REASON" (P counted from 0, K from
+ *        1), or "" when @rules is valid.
+ * Return: 0 or -EINVAL.
+ */
+TA_API int ta_rules_check(const char *rules, char *err, size_t size);
 
 /* ---------------------------------------------------------------------- */
 /* Sampled allocation stacks                                               */

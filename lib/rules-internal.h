@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Rules: groups for code nobody instrumented (trackalloc.h, "Rules").
+ *
+ *   rules.c    the rule set: parsing, ta_rules_set, TRACKALLOC_GROUPS, and
+ *              matching a thread's or a module's name to a group
+ *   names.c    thread names: pthread_setname_np and prctl interposed, the
+ *              thread's base group (what it counts in outside any guard)
+ *   modules.c  the calling module of an allocation, for lib rules: a table
+ *              of loaded objects, a per-thread cache, the look up the stack
+ *
+ * The wrapper's only part: while lib rules are in force the allocator's gate
+ * carries TA_GATE_RULES, so every allocating entry point leaves its fast
+ * path for one that knows its return address (ta_rules_call_begin/end).
+ * Thread rules cost the fast path nothing: a thread's base group is its
+ * active group whenever no guard or bound span is entered.
+ */
+#ifndef TA_RULES_INTERNAL_H
+#define TA_RULES_INTERNAL_H
+
+#include "ta-internal.h"
+
+#pragma GCC visibility push(hidden)
+
+/* A module or thread name no rule matched. */
+#define TA_NO_RULE UINT32_MAX
+
+/* ---- rules.c ------------------------------------------------------------ */
+
+/* Bumped (odd while a change is under way) by every ta_rules_set. */
+extern uint64_t ta_rules_gen;
+/* Non-zero while the rule set in force has thread (resp. lib) rules. */
+extern int ta_rules_thread_on, ta_rules_lib_on;
+
+/* TRACKALLOC_GROUPS (options.c calls it with the value). */
+void ta_rules_env(const char *value);
+/* The group of the first thread rule matching @name, or TA_NO_RULE. Made
+ * inside a library-internal section; may register the group. */
+uint32_t ta_rules_thread_gid(const char *name);
+/* The same for the first lib rule matching the module file name @file
+ * ("exe" for the main program). */
+uint32_t ta_rules_lib_gid(const char *file);
+void ta_rules_atfork_prepare(void);
+void ta_rules_atfork_parent(void);
+void ta_rules_atfork_child(void);
+
+/* ---- names.c ------------------------------------------------------------ */
+
+/* Compute the calling thread's base group from its name and the thread
+ * rules, and make it the base (ta_thread_set_base). Thread set-up and the
+ * countdown's crossing call it when a rename or a rule change is pending. */
+void ta_names_refresh(struct ta_tls *t);
+/* Ask every registered thread but the caller to refresh its base group at
+ * its next allocation. */
+void ta_names_poke_all(void);
+
+/* A refresh is pending for the calling thread. */
+static inline bool ta_names_pending(const struct ta_thread *th)
+{
+	return __atomic_load_n(&th->name_gen, __ATOMIC_ACQUIRE) != th->name_seen;
+}
+
+/* ---- modules.c ---------------------------------------------------------- */
+
+/* Bumped whenever a cached module answer may be stale: dlclose, a new rule
+ * set. */
+extern uint64_t ta_modules_gen;
+
+uint32_t ta_modules_call_gid_slow(struct ta_thread *th, uintptr_t ra);
+
+/* The group a lib rule gives the allocation whose call returns to @ra, or
+ * TA_NO_RULE. Inline: a call from the module the thread called from last. */
+static inline uint32_t ta_modules_call_gid(struct ta_thread *th, uintptr_t ra)
+{
+	const struct ta_mcache *c = &th->mcache[0];
+
+	if (TA_LIKELY(th->mcache_gen == TA_LOAD(&ta_modules_gen) && ra - c->lo < c->len &&
+	              !c->walk))
+		return c->gid;
+	return ta_modules_call_gid_slow(th, ra);
+}
+void ta_modules_atfork_prepare(void);
+void ta_modules_atfork_parent(void);
+void ta_modules_atfork_child(void);
+
+/* ---- the wrapper's part ------------------------------------------------- */
+
+/* What ta_rules_call_begin changed, for ta_rules_call_end. */
+struct ta_rules_call {
+	uint32_t gid;
+	struct ta_slot *slot, *fast;
+	bool swapped;
+};
+
+/*
+ * Around one allocating call while lib rules are in force: make the group a
+ * lib rule gives the call (by its return address @ra) active for its
+ * duration. Nothing happens inside the library, inside a guard or a bound
+ * span, or when no lib rule matches (the thread's base group stays).
+ */
+static inline void ta_rules_call_begin(struct ta_rules_call *c, const void *ra)
+{
+	struct ta_tls *t = &ta_tls;
+	struct ta_thread *th = t->th;
+	uint32_t gid;
+
+	c->swapped = false;
+	if (TA_UNLIKELY(!th)) { /* the thread's first allocation */
+		ta_thread_setup(t);
+		th = t->th;
+		if (!th)
+			return;
+	}
+	if (t->nesting || th->bound)
+		return;
+	gid = ta_modules_call_gid(th, (uintptr_t)ra);
+	if (gid == TA_NO_RULE || gid == t->gid)
+		return;
+	c->gid = t->gid;
+	c->slot = t->slot;
+	c->fast = t->fast;
+	c->swapped = true;
+	t->gid = gid;
+	ta_tls_set_slot(t, ta_thread_slot(th, gid));
+}
+
+static inline void ta_rules_call_end(const struct ta_rules_call *c)
+{
+	struct ta_tls *t = &ta_tls;
+
+	if (!c->swapped)
+		return;
+	t->gid = c->gid;
+	t->slot = c->slot;
+	t->fast = c->fast;
+}
+
+#pragma GCC visibility pop
+
+#endif /* TA_RULES_INTERNAL_H */
