@@ -48,7 +48,7 @@ struct ta_slot *ta_thread_slot_alloc(struct ta_thread *th, uint32_t gid)
 	return &pg->slot[gid & (TA_PAGE_SLOTS - 1)];
 }
 
-static struct ta_thread *ta_thread_alloc(void)
+static struct ta_thread *ta_thread_alloc(struct ta_tls *t)
 {
 	struct ta_thread *th = NULL;
 
@@ -75,6 +75,7 @@ static struct ta_thread *ta_thread_alloc(void)
 	th->name_gen = th->name_seen = 0;
 	th->mcache_gen = 0;
 	th->self = pthread_self();
+	th->tls = t; /* before it is listed: a renamer pokes it through this */
 	pthread_mutex_lock(&ta_registry_lock);
 	cds_list_add_tail(&th->node, &ta_threads);
 	pthread_mutex_unlock(&ta_registry_lock);
@@ -91,12 +92,11 @@ void ta_thread_setup(struct ta_tls *t)
 	if (t->state == TA_TLS_EXITED)
 		return;
 	if (t->state == TA_TLS_NEW) {
-		struct ta_thread *th = ta_thread_alloc();
+		struct ta_thread *th = ta_thread_alloc(t);
 
 		if (!th)
 			return;
 		t->th = th;
-		th->tls = t;
 		t->state = TA_TLS_LIVE;
 		t->root_slot = ta_thread_slot(th, 0);
 		/* The slot must be valid before pthread_setspecific, which may

@@ -168,16 +168,36 @@ static TA_INLINE bool ta_gate_open(void)
 	return TA_LIKELY(__atomic_load_n(&ta_inner_state, __ATOMIC_ACQUIRE) == TA_INNER_READY);
 }
 
+/* A closed gate's code: true when the allocator can be used. Lib rules
+ * alone (the gate's resting state while they are in force) cost one
+ * compare; anything else goes to ta_ready_slow. */
+static TA_INLINE bool ta_gate_pass(void)
+{
+	if (TA_LIKELY(__atomic_load_n(&ta_inner_state, __ATOMIC_ACQUIRE) ==
+	              (TA_INNER_READY | TA_GATE_RULES)))
+		return true;
+	return ta_ready_slow();
+}
+
 /* Past a closed gate, ready: a rules call for the call returning to @ra if
  * lib rules are in force. */
 static TA_INLINE void ta_gate_rules_begin(struct ta_rules_call *c, const void *ra)
 {
-	c->swapped = false;
+	c->gid = UINT32_MAX;
 	if (__atomic_load_n(&ta_inner_state, __ATOMIC_RELAXED) & TA_GATE_RULES)
 		ta_rules_call_begin(c, ra);
 }
 
 #define TA_CALLER __builtin_return_address(0)
+
+/*
+ * The return address costs the fast path nothing: the public entry points
+ * reach a closed gate's code through a tail call (TA_TAIL_CALLED as @ra),
+ * so the cold function's own return address is the program's call. Built
+ * without tail calls (-O0), it is an address in this library, and the lib
+ * rules look up the stack past it (modules.c): slower, same answer.
+ */
+#define TA_TAIL_CALLED NULL
 
 /* Request size for the inner allocator; SIZE_MAX when n + trailer overflows,
  * which makes the inner allocator fail with its own errno (ENOMEM, or EINVAL
@@ -208,12 +228,12 @@ static void *__attribute__((noinline)) ta_seal_plain(void *p, size_t n)
 /* malloc past a closed gate: before the inner allocator is resolved (or
  * while it is), an attach request, lib rules; or a size that cannot take a
  * trailer (the inner malloc fails it). */
-static void *__attribute__((noinline, cold)) ta_malloc_cold(size_t n, const void *ra)
+static void *__attribute__((noinline)) ta_malloc_gated(size_t n, const void *ra)
 {
 	struct ta_rules_call c;
 	void *p;
 
-	if (!ta_ready_slow())
+	if (!ta_gate_pass())
 		return ta_boot_alloc(n, 16);
 	ta_gate_rules_begin(&c, ra);
 	p = ta_inner.malloc(ta_wrapped_request(n));
@@ -222,13 +242,18 @@ static void *__attribute__((noinline, cold)) ta_malloc_cold(size_t n, const void
 	return p;
 }
 
+static void *__attribute__((noinline, cold)) ta_malloc_cold(size_t n)
+{
+	return ta_malloc_gated(n, TA_CALLER);
+}
+
 static TA_INLINE void *ta_malloc_at(size_t n, const void *ra)
 {
 	void *p;
 
 	/* a closed gate, or a size the trailer would overflow: the cold path */
 	if (TA_UNLIKELY(!ta_gate_open() || n > SIZE_MAX - 2 * TA_TRAILER))
-		return ta_malloc_cold(n, ra);
+		return ra ? ta_malloc_gated(n, ra) : ta_malloc_cold(n);
 	p = ta_inner.malloc(n + TA_TRAILER);
 	if (TA_UNLIKELY(!p))
 		return ta_inner_failed(n);
@@ -237,7 +262,7 @@ static TA_INLINE void *ta_malloc_at(size_t n, const void *ra)
 
 TA_API void *malloc(size_t n)
 {
-	return ta_malloc_at(n, TA_CALLER);
+	return ta_malloc_at(n, TA_TAIL_CALLED);
 }
 
 static void __attribute__((noinline, cold)) ta_boot_free(void)
@@ -382,17 +407,22 @@ static TA_INLINE void *ta_calloc_ready(size_t n)
 	return ta_seal(p, n, 0);
 }
 
-static void *__attribute__((noinline, cold)) ta_calloc_cold(size_t n, const void *ra)
+static void *__attribute__((noinline)) ta_calloc_gated(size_t n, const void *ra)
 {
 	struct ta_rules_call c;
 	void *p;
 
-	if (!ta_ready_slow())
+	if (!ta_gate_pass())
 		return ta_boot_alloc(n, 16); /* the arena is static storage: zero */
 	ta_gate_rules_begin(&c, ra);
 	p = ta_calloc_ready(n);
 	ta_rules_call_end(&c);
 	return p;
+}
+
+static void *__attribute__((noinline, cold)) ta_calloc_cold(size_t n)
+{
+	return ta_calloc_gated(n, TA_CALLER);
 }
 
 TA_API void *calloc(size_t nmemb, size_t size)
@@ -404,7 +434,7 @@ TA_API void *calloc(size_t nmemb, size_t size)
 		return NULL;
 	}
 	if (TA_UNLIKELY(!ta_gate_open()))
-		return ta_calloc_cold(n, TA_CALLER);
+		return ta_calloc_cold(n);
 	return ta_calloc_ready(n);
 }
 
@@ -417,13 +447,13 @@ static void *ta_aligned(size_t align, size_t n)
 	return ta_seal(p, n, align);
 }
 
-static void *__attribute__((noinline, cold)) ta_memalign_cold(size_t align, size_t n,
-                                                              const void *ra)
+static void *__attribute__((noinline)) ta_memalign_gated(size_t align, size_t n,
+                                                               const void *ra)
 {
 	struct ta_rules_call c;
 	void *p;
 
-	if (!ta_ready_slow())
+	if (!ta_gate_pass())
 		return ta_boot_alloc(n, align);
 	ta_gate_rules_begin(&c, ra);
 	p = ta_aligned(align, n);
@@ -431,22 +461,27 @@ static void *__attribute__((noinline, cold)) ta_memalign_cold(size_t align, size
 	return p;
 }
 
+static void *__attribute__((noinline, cold)) ta_memalign_cold(size_t align, size_t n)
+{
+	return ta_memalign_gated(align, n, TA_CALLER);
+}
+
 static TA_INLINE void *ta_memalign_at(size_t align, size_t n, const void *ra)
 {
 	if (TA_UNLIKELY(!ta_gate_open()))
-		return ta_memalign_cold(align, n, ra);
+		return ra ? ta_memalign_gated(align, n, ra) : ta_memalign_cold(align, n);
 	return ta_aligned(align, n);
 }
 
 TA_API void *memalign(size_t align, size_t n)
 {
-	return ta_memalign_at(align, n, TA_CALLER);
+	return ta_memalign_at(align, n, TA_TAIL_CALLED);
 }
 
 /* glibc 2.36 makes aligned_alloc an alias of memalign: same semantics here. */
 TA_API void *aligned_alloc(size_t align, size_t n)
 {
-	return ta_memalign_at(align, n, TA_CALLER);
+	return ta_memalign_at(align, n, TA_TAIL_CALLED);
 }
 
 static TA_INLINE int ta_posix_memalign_ready(void **out, size_t align, size_t n)
@@ -461,14 +496,14 @@ static TA_INLINE int ta_posix_memalign_ready(void **out, size_t align, size_t n)
 	return 0;
 }
 
-static int __attribute__((noinline, cold)) ta_posix_memalign_cold(void **out, size_t align,
-                                                                  size_t n, const void *ra)
+static int __attribute__((noinline)) ta_posix_memalign_gated(void **out, size_t align,
+                                                                   size_t n, const void *ra)
 {
 	struct ta_rules_call c;
 	void *p;
 	int err;
 
-	if (!ta_ready_slow()) {
+	if (!ta_gate_pass()) {
 		p = ta_boot_alloc(n, align);
 		if (!p)
 			return ENOMEM;
@@ -481,16 +516,22 @@ static int __attribute__((noinline, cold)) ta_posix_memalign_cold(void **out, si
 	return err;
 }
 
+static int __attribute__((noinline, cold)) ta_posix_memalign_cold(void **out, size_t align,
+                                                                  size_t n)
+{
+	return ta_posix_memalign_gated(out, align, n, TA_CALLER);
+}
+
 TA_API int posix_memalign(void **out, size_t align, size_t n)
 {
 	if (TA_UNLIKELY(!ta_gate_open()))
-		return ta_posix_memalign_cold(out, align, n, TA_CALLER);
+		return ta_posix_memalign_cold(out, align, n);
 	return ta_posix_memalign_ready(out, align, n);
 }
 
 TA_API void *valloc(size_t n)
 {
-	return ta_memalign_at((size_t)sysconf(_SC_PAGESIZE), n, TA_CALLER);
+	return ta_memalign_at((size_t)sysconf(_SC_PAGESIZE), n, TA_TAIL_CALLED);
 }
 
 TA_API void *pvalloc(size_t n)
@@ -503,7 +544,7 @@ TA_API void *pvalloc(size_t n)
 		return NULL;
 	}
 	rounded = (n + page - 1) & ~(page - 1);
-	return ta_memalign_at(page, rounded ? rounded : page, TA_CALLER);
+	return ta_memalign_at(page, rounded ? rounded : page, TA_TAIL_CALLED);
 }
 
 TA_API size_t malloc_usable_size(void *p)
@@ -596,17 +637,22 @@ static TA_INLINE void *ta_realloc_ready(void *p, size_t n)
 	return q;
 }
 
-static void *__attribute__((noinline, cold)) ta_realloc_cold(void *p, size_t n, const void *ra)
+static void *__attribute__((noinline)) ta_realloc_gated(void *p, size_t n, const void *ra)
 {
 	struct ta_rules_call c;
 	void *q;
 
-	if (!ta_ready_slow())
+	if (!ta_gate_pass())
 		return NULL;
 	ta_gate_rules_begin(&c, ra);
 	q = ta_realloc_ready(p, n);
 	ta_rules_call_end(&c);
 	return q;
+}
+
+static void *__attribute__((noinline, cold)) ta_realloc_cold(void *p, size_t n)
+{
+	return ta_realloc_gated(p, n, TA_CALLER);
 }
 
 static TA_INLINE void *ta_realloc_at(void *p, size_t n, const void *ra)
@@ -620,13 +666,13 @@ static TA_INLINE void *ta_realloc_at(void *p, size_t n, const void *ra)
 		return ta_realloc_copy(p, ta_boot_size(p), n, false);
 	}
 	if (TA_UNLIKELY(!ta_gate_open()))
-		return ta_realloc_cold(p, n, ra);
+		return ra ? ta_realloc_gated(p, n, ra) : ta_realloc_cold(p, n);
 	return ta_realloc_ready(p, n);
 }
 
 TA_API void *realloc(void *p, size_t n)
 {
-	return ta_realloc_at(p, n, TA_CALLER);
+	return ta_realloc_at(p, n, TA_TAIL_CALLED);
 }
 
 TA_API void *reallocarray(void *p, size_t nmemb, size_t size)
@@ -637,7 +683,7 @@ TA_API void *reallocarray(void *p, size_t nmemb, size_t size)
 		errno = ENOMEM;
 		return NULL;
 	}
-	return ta_realloc_at(p, n, TA_CALLER);
+	return ta_realloc_at(p, n, TA_TAIL_CALLED);
 }
 
 /* ---- for operator new and delete (new.c) ---------------------------------- */
