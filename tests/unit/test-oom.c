@@ -4,10 +4,10 @@
  * after the library, every allocation point of group registration, thread
  * set-up, span binding, tracker installation, rule sets and the exit report
  * is made to fail in turn (the n-th inner allocation, for n = 1, 2, ...
- * until the call makes no n-th one). Each failure must return the documented error, leave
- * the library as it was (the inner allocator holds as many blocks as
- * before: nothing leaked) and crash nothing; the call then succeeds when
- * memory is back.
+ * until the call makes no n-th one). Each failure must return the
+ * documented error, leave the library as it was (the inner allocator holds
+ * as many blocks as before: nothing leaked) and crash nothing; the call then
+ * succeeds when memory is back.
  */
 #define _GNU_SOURCE
 #include <errno.h>
