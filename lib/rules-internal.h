@@ -115,6 +115,7 @@ static TA_INLINE void ta_rules_call_begin(struct ta_rules_call *c, const void *r
 	if (gid == TA_NO_RULE || gid == t->gid)
 		return;
 	c->gid = t->gid;
+	th->lib_call = 1;
 	t->gid = gid;
 	ta_tls_set_slot(t, ta_thread_slot(th, gid));
 }
@@ -125,8 +126,11 @@ static TA_INLINE void ta_rules_call_end(const struct ta_rules_call *c)
 
 	if (c->gid == UINT32_MAX)
 		return;
-	t->gid = c->gid;
-	ta_tls_set_slot(t, t->state == TA_TLS_LIVE ? ta_thread_slot(t->th, c->gid) : NULL);
+	/* back to the base group, which a rename during the call may have
+	 * changed: no bound frame is on the stack (begin checked) */
+	t->th->lib_call = 0;
+	t->gid = t->th->base_gid;
+	ta_tls_set_slot(t, ta_thread_slot(t->th, t->gid));
 }
 
 #pragma GCC visibility pop

@@ -200,6 +200,8 @@ struct ta_thread {
 	uint32_t rcu_nest;
 	/* bound frames on the stack: lib rules apply only where it is 0 */
 	uint32_t bound;
+	/* a lib rule's group is active for one call (rules-internal.h) */
+	uint32_t lib_call;
 	/* the group the thread counts in outside any frame: root, or what a
 	 * thread rule gives its name (names.c) */
 	uint32_t base_gid;

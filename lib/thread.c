@@ -71,6 +71,7 @@ static struct ta_thread *ta_thread_alloc(struct ta_tls *t)
 	th->next_seq = 0;
 	th->depth = 0;
 	th->bound = 0;
+	th->lib_call = 0;
 	th->base_gid = 0;
 	th->name_gen = th->name_seen = 0;
 	th->mcache_gen = 0;

@@ -68,19 +68,6 @@ static TA_INLINE void ta_count_free(struct ta_tls *t, uint32_t gid, size_t n, si
 	}
 }
 
-/* The seal's rare exits: the sampling countdown crossed zero, or hooks. */
-static void *__attribute__((noinline)) ta_seal_slow_hooks(void *p, size_t n, size_t usable,
-                                                          size_t align, uint32_t gid)
-{
-	struct ta_tls *t = &ta_tls;
-
-	if (TA_LOAD(&t->sample_left) < 0)
-		ta_sample_cross(t, p, n, usable, gid);
-	if (ta_hooks_alloc(align))
-		ta_hook_alloc(p, n, usable, align, gid);
-	return p;
-}
-
 /*
  * A block the inner allocator cannot size: allocated by its own
  * malloc_usable_size (which would recurse), or while that query does not
@@ -95,12 +82,16 @@ static void *__attribute__((noinline, cold)) ta_seal_unsized(void *p, size_t n, 
 
 /* The general seal, out of line: first allocation of a thread (no slot
  * yet), an exited thread, an inner allocator other than glibc or an mmapped
- * glibc chunk, hooks to run. */
-static void *__attribute__((noinline)) ta_seal_slow(void *p, size_t n, size_t align)
+ * glibc chunk, the sampling countdown crossing zero (@taken: ta_seal took
+ * this allocation off it already), hooks to run. A countdown poked by
+ * another thread (a rename, new rules) is seen before the block is charged,
+ * so this very allocation goes to the thread's new group. */
+static void *__attribute__((noinline)) ta_seal_slow(void *p, size_t n, size_t align, bool taken)
 {
 	struct ta_tls *t;
 	uint32_t gid;
 	size_t usable;
+	bool crossed;
 
 	if (TA_UNLIKELY(ta_tls.in_usable))
 		return ta_seal_unsized(p, n, align);
@@ -108,10 +99,13 @@ static void *__attribute__((noinline)) ta_seal_slow(void *p, size_t n, size_t al
 	if (TA_UNLIKELY(usable < n + TA_TRAILER))
 		return ta_seal_unsized(p, n, align);
 	t = ta_tls_ready();
+	crossed = taken ? TA_LOAD(&t->sample_left) < 0 : ta_countdown_take(t, n);
+	if (TA_UNLIKELY(crossed) && ta_sample_poked(t))
+		crossed = false;
 	gid = ta_tls_charge_gid(t);
 	ta_stamp_usable(p, usable, n, gid);
 	ta_count_alloc(t, n, usable);
-	if (TA_UNLIKELY(ta_countdown_take(t, n)))
+	if (TA_UNLIKELY(crossed))
 		ta_sample_cross(t, p, n, usable, gid);
 	if (ta_hooks_alloc(align))
 		ta_hook_alloc(p, n, usable, align, gid);
@@ -121,8 +115,8 @@ static void *__attribute__((noinline)) ta_seal_slow(void *p, size_t n, size_t al
 /*
  * Seal a fresh inner block: trailer, charge to the active group, hooks. The
  * inline part handles the common case, a non-mmapped glibc chunk on a thread
- * with a slot and no hooks, without a single call: everything else goes to
- * ta_seal_slow through a tail call.
+ * with a slot, no hooks and a countdown that does not cross zero, without a
+ * single call: everything else goes to ta_seal_slow through a tail call.
  */
 static TA_INLINE void *ta_seal(void *p, size_t n, size_t align)
 {
@@ -132,10 +126,13 @@ static TA_INLINE void *ta_seal(void *p, size_t n, size_t align)
 	uint32_t gid;
 
 	if (TA_UNLIKELY(!s))
-		return ta_seal_slow(p, n, align);
+		return ta_seal_slow(p, n, align, false);
 	head = ta_chunk_head(p);
 	if (TA_UNLIKELY(head & TA_CHUNK_IS_MMAPPED))
-		return ta_seal_slow(p, n, align);
+		return ta_seal_slow(p, n, align, false);
+	/* the sampler's countdown: one subtraction, the same branch as hooks */
+	if (TA_UNLIKELY(ta_countdown_take(t, n) || ta_hooks_alloc(align)))
+		return ta_seal_slow(p, n, align, true);
 	usable = ta_chunk_size(head) - 8;
 	gid = t->gid;
 	/* glibc splits what it does not need off a chunk: the slack of a
@@ -145,9 +142,6 @@ static TA_INLINE void *ta_seal(void *p, size_t n, size_t align)
 	TA_BUMP(&s->allocated_bytes, n);
 	TA_BUMP(&s->allocated_objects, 1);
 	TA_BUMP(&s->held, usable + TA_TRAILER); /* the chunk size */
-	/* the sampler's countdown: one subtraction, the same branch as hooks */
-	if (TA_UNLIKELY(ta_countdown_take(t, n) || ta_hooks_alloc(align)))
-		return ta_seal_slow_hooks(p, n, usable, align, gid);
 	return p;
 }
 
@@ -591,6 +585,7 @@ static TA_INLINE void *ta_realloc_ready(void *p, size_t n)
 	enum ta_verdict v;
 	struct ta_tls *t;
 	size_t usable;
+	bool crossed;
 	void *q;
 
 	v = ta_inspect(p, &b);
@@ -627,10 +622,13 @@ static TA_INLINE void *ta_realloc_ready(void *p, size_t n)
 		return NULL;
 	}
 	t = ta_tls_ready();
+	crossed = ta_countdown_take(t, n);
+	if (TA_UNLIKELY(crossed) && ta_sample_poked(t))
+		crossed = false;
 	ta_count_free(t, b.gid, b.size, b.usable);
 	usable = ta_stamp(q, n, ta_tls_charge_gid(t));
 	ta_count_alloc(t, n, usable);
-	if (TA_UNLIKELY(ta_countdown_take(t, n)))
+	if (TA_UNLIKELY(crossed))
 		ta_sample_cross(t, q, n, usable, ta_tls_charge_gid(t));
 	if (TA_UNLIKELY(ta_hooks_realloc()))
 		ta_realloc_hooked(p, q, &b, n, usable, t->gid);
