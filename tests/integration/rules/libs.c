@@ -5,8 +5,8 @@
  * libta-rules-d.so (which the loader tends to put where c was), then c
  * again at another address (a placeholder mapping covers c's old range).
  * Each library's ta_rules_work_X() allocates known amounts (lib-work.c),
- * once for a, b and d, twice for c (once per load); this program frees the
- * block each returns. Its own calls, outside any group:
+ * twice for a and b (on the main thread, then on another), once for d,
+ * twice for c (once per load); this program frees the block each returns. Its own calls, outside any group:
  *
  *   malloc(5000), realloc'd to 7000; calloc(5, 100); strdup(40 'y');
  *   fopen/fclose                 12541 bytes in 4 objects, plus one fopen
@@ -25,6 +25,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <link.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -141,6 +142,15 @@ static void own_work(void)
 	free(p);
 }
 
+/* a's and b's work once more, on another thread (its own module cache). */
+static void *other_thread(void *arg)
+{
+	(void)arg;
+	call(ta_rules_work_a, "a on another thread");
+	call(ta_rules_work_b, "b on another thread");
+	return NULL;
+}
+
 int main(int argc, char **argv)
 {
 	void *(*work_c)(void), *(*work_d)(void), *hc, *hd, *hole;
@@ -178,6 +188,14 @@ int main(int argc, char **argv)
 	own_work();
 	call(ta_rules_work_a, "a");
 	call(ta_rules_work_b, "b");
+	{
+		pthread_t th;
+
+		TA_GROUP_SCOPE(harness); /* what pthread_create allocates */
+		if (pthread_create(&th, NULL, other_thread, NULL) != 0 ||
+		    pthread_join(th, NULL) != 0)
+			die("pthread_create", NULL);
+	}
 
 	hc = load(argv[1], "ta_rules_work_c", &work_c, &c1);
 	call(work_c, "c");

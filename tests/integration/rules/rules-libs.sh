@@ -56,7 +56,7 @@ run names "$rules"
 exe_b=$((12541 + fb)) exe_o=$((4 + fo))
 # shellcheck disable=SC2046 # expect_lib's words are separate arguments
 ta_check_report "$TA_TMP/names.json" \
-	$(expect_lib libta-rules-a 1 1) $(expect_lib libta-rules-b 2 1) \
+	$(expect_lib libta-rules-a 1 2) $(expect_lib libta-rules-b 2 2) \
 	$(expect_lib libta-rules-c 3 2) $(expect_lib libta-rules-d 4 1) \
 	--expect exe.allocated_bytes=$exe_b --expect exe.allocated_objects=$exe_o \
 	--expect exe.freed_bytes=$exe_b --expect exe.freed_objects=$exe_o \
@@ -67,11 +67,11 @@ for name in ("libta-rules-b.so", "libta-rules-b.so.3", "libta-rules-c.so"):
     if name in groups:
         fail("a group is named %r: %%n keeps the .so suffix" % name)'
 
-# 2. Globs, first match, and libraries no rule matches: c and d stay in
+# 2. Globs (a and b, twice each), first match, and libraries no rule matches: c and d stay in
 #    the thread's group (root; no thread rule here).
 rules='lib:libta-rules-[ab].so*=ab;lib:exe=main;lib:libta-rules-a*=never'
 run globs "$rules"
-ab_b=$((407 * 3 + 10 + 2 * fb)) ab_o=$((10 + 2 * fo))
+ab_b=$((2 * (407 * 3 + 10 + 2 * fb))) ab_o=$((2 * (10 + 2 * fo)))
 ta_check_report "$TA_TMP/globs.json" \
 	--expect ab.allocated_bytes=$ab_b --expect ab.allocated_objects=$ab_o \
 	--expect ab.freed_bytes=$ab_b --expect ab.freed_objects=$ab_o \
