@@ -9,7 +9,9 @@
 #
 #   rules-bad.sh PROGRAM LIBTRACKALLOC     (PROGRAM: ta-rules-threads)
 set -uo pipefail
+# shellcheck source-path=SCRIPTDIR source=../common.sh
 . "$(dirname "$0")/../common.sh"
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
 prog=$1
@@ -42,10 +44,8 @@ refused() {
 		{ ta_show stderr "$TA_TMP/$n.err"; ta_fail "case $n ($rules): not exactly one line on stderr"; }
 	got=$(cat "$TA_TMP/$n.err")
 	if [ "$got" != "$prefix$want" ] && { [ -z "$alt" ] || [ "$got" != "$prefix$alt" ]; }; then
-		ta_fail "case $n (${rules:0:60}): stderr is
-  '$got', expected
-  '$prefix$want'${alt:+
-  or '$prefix$alt'}"
+		[ -n "$alt" ] && want="$want' or '$alt"
+		ta_fail "case $n (${rules:0:60}): stderr is '$got', expected '$prefix$want'"
 	fi
 	ta_report_py "$TA_TMP/$n.json" '
 names = [g["name"] for g in r["groups"]]
@@ -86,5 +86,7 @@ ta_check_report "$TA_TMP/max.json" --expect io.allocated_bytes=52416 --expect io
 # An empty value is no rules, silently.
 st=0
 env TRACKALLOC_GROUPS= LD_PRELOAD="$lib" "$prog" $status >"$TA_TMP/empty.out" 2>"$TA_TMP/empty.err" || st=$?
-[ $st -eq $status ] && [ ! -s "$TA_TMP/empty.err" ] || ta_fail "TRACKALLOC_GROUPS='': status $st or a message"
+if [ $st -ne $status ] || [ -s "$TA_TMP/empty.err" ]; then
+	ta_fail "TRACKALLOC_GROUPS='': exit status $st, or a message"
+fi
 echo "bad rules: $n refused with their reason and position, the program unchanged"

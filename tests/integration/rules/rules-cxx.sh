@@ -9,7 +9,9 @@
 #
 #   rules-cxx.sh PROGRAM LIBTRACKALLOC stacks|no-stacks
 set -uo pipefail
+# shellcheck source-path=SCRIPTDIR source=../common.sh
 . "$(dirname "$0")/../common.sh"
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
 prog=$1 lib=$2 stacks=$3

@@ -9,7 +9,9 @@
 #
 #   rules-libs.sh PROGRAM LIBTRACKALLOC LIBC LIBD stacks|no-stacks
 set -uo pipefail
+# shellcheck source-path=SCRIPTDIR source=../common.sh
 . "$(dirname "$0")/../common.sh"
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
 prog=$1 lib=$2 libc=$3 libd=$4 stacks=$5

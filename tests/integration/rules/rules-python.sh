@@ -9,7 +9,9 @@
 #
 #   rules-python.sh LIBTRACKALLOC
 set -uo pipefail
+# shellcheck source-path=SCRIPTDIR source=../common.sh
 . "$(dirname "$0")/../common.sh"
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
 lib=$1

@@ -8,7 +8,9 @@
 #
 #   rules-threads.sh PROGRAM LIBTRACKALLOC
 set -uo pipefail
+# shellcheck source-path=SCRIPTDIR source=../common.sh
 . "$(dirname "$0")/../common.sh"
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
 prog=$1
