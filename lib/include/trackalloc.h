@@ -380,7 +380,9 @@ TA_API int ta_tracker_set(const struct ta_tracker *tracker);
 /* ---------------------------------------------------------------------- */
 
 /*
- * A rule set is rules separated by ';'. Each rule is KIND:GLOB=GROUP:
+ * A rule set is rules separated by ';' (none empty). Each rule is
+ * KIND:GLOB=GROUP, at most TA_TAG_VALUE_MAX bytes (its text is its groups'
+ * tag):
  *
  *   thread:GLOB=GROUP  the calling thread's name (pthread_setname_np,
  *                      prctl(PR_SET_NAME), or inherited from the thread
