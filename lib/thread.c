@@ -15,6 +15,7 @@
 #include <sched.h>
 #include <string.h>
 
+#include "limits-internal.h"
 #include "rules-internal.h"
 #include "ta-internal.h"
 
@@ -43,6 +44,7 @@ struct ta_slot *ta_thread_slot_alloc(struct ta_thread *th, uint32_t gid)
 
 	if (!pg)
 		return NULL; /* the caller counts through the totals */
+	ta_page_reset(pg);
 	/* readers may see the page as soon as it is published */
 	__atomic_store_n(pp, pg, __ATOMIC_RELEASE);
 	return &pg->slot[gid & (TA_PAGE_SLOTS - 1)];
@@ -127,10 +129,12 @@ static void ta_thread_fold(struct ta_thread *th)
 		for (i = 0; i < TA_PAGE_SLOTS; i++) {
 			struct ta_slot *s = &pg->slot[i];
 
-			if (s->allocated_objects | s->freed_objects | s->held)
+			if (s->allocated_objects | s->freed_objects | s->held) {
 				ta_totals_add((p << TA_PAGE_SHIFT) | i, s);
+				ta_peak_fold((p << TA_PAGE_SHIFT) | i, s);
+			}
 		}
-		memset(pg, 0, sizeof(*pg));
+		ta_page_reset(pg);
 	}
 }
 

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "hooks-internal.h"
+#include "limits-internal.h"
 #include "rules-internal.h"
 #include "sampling-internal.h"
 #include "ta-internal.h"
@@ -63,10 +64,16 @@ static TA_INLINE void ta_count_free(struct ta_tls *t, uint32_t gid, size_t n, si
 		TA_BUMP(&s->freed_bytes, n);
 		TA_BUMP(&s->freed_objects, 1);
 		TA_DROP(&s->held, usable + TA_TRAILER);
+		if (TA_UNLIKELY(ta_batch_free(s, n)))
+			ta_peak_low(s, gid);
 	} else {
 		ta_count_free_slow(gid, n, usable);
 	}
 }
+
+/* What the seal took off the countdown and the batch before it went slow. */
+#define TA_TOOK_COUNTDOWN 1u
+#define TA_TOOK_BATCH 2u
 
 /*
  * A block the inner allocator cannot size: allocated by its own
@@ -82,12 +89,17 @@ static void *__attribute__((noinline, cold)) ta_seal_unsized(void *p, size_t n, 
 
 /* The general seal, out of line: first allocation of a thread (no slot
  * yet), an exited thread, an inner allocator other than glibc or an mmapped
- * glibc chunk, the sampling countdown crossing zero (@taken: ta_seal took
- * this allocation off it already), hooks to run. A countdown poked by
- * another thread (a rename, new rules) is seen before the block is charged,
- * so this very allocation goes to the thread's new group. */
-static void *__attribute__((noinline)) ta_seal_slow(void *p, size_t n, size_t align, bool taken)
+ * glibc chunk, the sampling countdown crossing zero, a new high of the
+ * group's batch (its peak and limits), hooks to run. @took: what ta_seal
+ * already took this allocation into. A countdown poked by another thread (a
+ * rename, new rules) is seen before the block is charged, so this very
+ * allocation goes to the thread's new group. NULL (ENOMEM) when the group's
+ * hard limit refuses the block, which goes back to the inner allocator. */
+static void *__attribute__((noinline)) ta_seal_slow(void *p, size_t n, size_t align,
+                                                    unsigned took)
 {
+	enum ta_high high = TA_HIGH_OK;
+	struct ta_slot *s, *was;
 	struct ta_tls *t;
 	uint32_t gid;
 	size_t usable;
@@ -99,24 +111,49 @@ static void *__attribute__((noinline)) ta_seal_slow(void *p, size_t n, size_t al
 	if (TA_UNLIKELY(usable < n + TA_TRAILER))
 		return ta_seal_unsized(p, n, align);
 	t = ta_tls_ready();
-	crossed = taken ? TA_LOAD(&t->sample_left) < 0 : ta_countdown_take(t, n);
+	was = took & TA_TOOK_BATCH ? t->fast : NULL;
+	crossed = took & TA_TOOK_COUNTDOWN ? TA_LOAD(&t->sample_left) < 0 : ta_countdown_take(t, n);
 	if (TA_UNLIKELY(crossed) && ta_sample_poked(t))
 		crossed = false;
 	gid = ta_tls_charge_gid(t);
+	s = ta_tls_charge_slot(t);
+	if (TA_LIKELY(s)) {
+		bool rose;
+
+		if (was == s) {
+			rose = TA_LOAD(&s->rise) > 0;
+		} else {
+			if (was) { /* the poke moved the thread to another group */
+				TA_DROP(&was->rise, n);
+				TA_DROP(&was->fall, n);
+			}
+			rose = ta_batch_alloc(s, n);
+		}
+		if (rose)
+			high = ta_peak_high(s, gid, n, true);
+		if (TA_UNLIKELY(high == TA_HIGH_REFUSE)) {
+			ta_inner.free(p);
+			errno = ENOMEM;
+			return NULL;
+		}
+	}
 	ta_stamp_usable(p, usable, n, gid);
 	ta_count_alloc(t, n, usable);
 	if (TA_UNLIKELY(crossed))
 		ta_sample_cross(t, p, n, usable, gid);
 	if (ta_hooks_alloc(align))
 		ta_hook_alloc(p, n, usable, align, gid);
+	if (TA_UNLIKELY(high == TA_HIGH_SOFT))
+		ta_limit_soft_fire(gid);
 	return p;
 }
 
 /*
  * Seal a fresh inner block: trailer, charge to the active group, hooks. The
  * inline part handles the common case, a non-mmapped glibc chunk on a thread
- * with a slot, no hooks and a countdown that does not cross zero, without a
- * single call: everything else goes to ta_seal_slow through a tail call.
+ * with a slot, no hooks, a countdown that does not cross zero and no new
+ * high of the batch, without a single call: everything else goes to
+ * ta_seal_slow through a tail call.
  */
 static TA_INLINE void *ta_seal(void *p, size_t n, size_t align)
 {
@@ -126,13 +163,16 @@ static TA_INLINE void *ta_seal(void *p, size_t n, size_t align)
 	uint32_t gid;
 
 	if (TA_UNLIKELY(!s))
-		return ta_seal_slow(p, n, align, false);
+		return ta_seal_slow(p, n, align, 0);
 	head = ta_chunk_head(p);
 	if (TA_UNLIKELY(head & TA_CHUNK_IS_MMAPPED))
-		return ta_seal_slow(p, n, align, false);
+		return ta_seal_slow(p, n, align, 0);
 	/* the sampler's countdown: one subtraction, the same branch as hooks */
 	if (TA_UNLIKELY(ta_countdown_take(t, n) || ta_hooks_alloc(align)))
-		return ta_seal_slow(p, n, align, true);
+		return ta_seal_slow(p, n, align, TA_TOOK_COUNTDOWN);
+	/* the peak's batch: one add, its own branch */
+	if (TA_UNLIKELY(ta_batch_alloc(s, n)))
+		return ta_seal_slow(p, n, align, TA_TOOK_COUNTDOWN | TA_TOOK_BATCH);
 	usable = ta_chunk_size(head) - 8;
 	gid = t->gid;
 	/* glibc splits what it does not need off a chunk: the slack of a
@@ -320,6 +360,22 @@ static void __attribute__((noinline)) ta_free_hooked(void *p, size_t size, size_
 	ta_inner.free(p);
 }
 
+/* The rest of a fast free whose batch went below its bound: share it, then
+ * as free would. A tail call with few arguments, so that free's own frame
+ * saves nothing: the sizes come back from the chunk and the (flipped)
+ * trailer. */
+static void __attribute__((noinline)) ta_free_low(void *p, struct ta_slot *s, uint32_t gid)
+{
+	size_t csize = ta_chunk_size(ta_chunk_head(p));
+	uint64_t tr = ta_trailer_flip(ta_trailer_load(p, csize - TA_TRAILER));
+
+	ta_peak_low(s, gid);
+	if (TA_UNLIKELY(ta_hooks_free()))
+		return ta_free_hooked(p, csize - 2 * TA_TRAILER - ta_trailer_slack(tr),
+		                      csize - TA_TRAILER, gid);
+	ta_inner.free(p);
+}
+
 /* free, and for the sized deallocations the size the caller says the block
  * has (@want; TA_ANY_SIZE from plain free, where the check compiles away). */
 static TA_INLINE void ta_free_at(void *p, size_t want)
@@ -368,6 +424,8 @@ static TA_INLINE void ta_free_at(void *p, size_t want)
 	TA_BUMP(&s->freed_bytes, size);
 	TA_BUMP(&s->freed_objects, 1);
 	TA_DROP(&s->held, csize);
+	if (TA_UNLIKELY(ta_batch_free(s, size)))
+		return ta_free_low(p, s, gid);
 	if (TA_UNLIKELY(ta_hooks_free()))
 		return ta_free_hooked(p, size, csize - TA_TRAILER, gid);
 	ta_inner.free(p);
@@ -486,7 +544,10 @@ static TA_INLINE int ta_posix_memalign_ready(void **out, size_t align, size_t n)
 	err = ta_inner.posix_memalign(&p, align, ta_wrapped_request(n));
 	if (err)
 		return err;
-	*out = ta_seal(p, n, align);
+	p = ta_seal(p, n, align);
+	if (TA_UNLIKELY(!p))
+		return ENOMEM; /* a hard limit */
+	*out = p;
 	return 0;
 }
 
@@ -581,8 +642,10 @@ static void *ta_realloc_copy(void *p, size_t old_usable, size_t n, bool inner_fr
 /* realloc of one of our blocks, the gate passed. */
 static TA_INLINE void *ta_realloc_ready(void *p, size_t n)
 {
+	enum ta_high high = TA_HIGH_OK;
 	struct ta_block b;
 	enum ta_verdict v;
+	struct ta_slot *s;
 	struct ta_tls *t;
 	size_t usable;
 	bool crossed;
@@ -606,6 +669,14 @@ static TA_INLINE void *ta_realloc_ready(void *p, size_t n)
 		ta_release(p, &b);
 		return NULL;
 	}
+	/* A hard limit refuses before anything moves: the old block stays. */
+	t = ta_tls_ready();
+	if (TA_UNLIKELY(ta_tls_charge_gid(t)) &&
+	    ta_limit_refuses(ta_tls_charge_slot(t), ta_tls_charge_gid(t),
+	                     (int64_t)n - (b.gid == ta_tls_charge_gid(t) ? (int64_t)b.size : 0))) {
+		errno = ENOMEM;
+		return NULL;
+	}
 	/* A sampled block leaves the sampled heap first: once the inner
 	 * realloc ran, its address may be another thread's new block. */
 	if (TA_UNLIKELY(b.sampled))
@@ -621,17 +692,21 @@ static TA_INLINE void *ta_realloc_ready(void *p, size_t n)
 			ta_flip_freed(p, &b);
 		return NULL;
 	}
-	t = ta_tls_ready();
 	crossed = ta_countdown_take(t, n);
 	if (TA_UNLIKELY(crossed) && ta_sample_poked(t))
 		crossed = false;
 	ta_count_free(t, b.gid, b.size, b.usable);
 	usable = ta_stamp(q, n, ta_tls_charge_gid(t));
 	ta_count_alloc(t, n, usable);
+	s = ta_tls_charge_slot(t);
+	if (TA_LIKELY(s) && TA_UNLIKELY(ta_batch_alloc(s, n)))
+		high = ta_peak_high(s, ta_tls_charge_gid(t), n, false);
 	if (TA_UNLIKELY(crossed))
 		ta_sample_cross(t, q, n, usable, ta_tls_charge_gid(t));
 	if (TA_UNLIKELY(ta_hooks_realloc()))
 		ta_realloc_hooked(p, q, &b, n, usable, t->gid);
+	if (TA_UNLIKELY(high == TA_HIGH_SOFT))
+		ta_limit_soft_fire(ta_tls_charge_gid(t));
 	return q;
 }
 
