@@ -86,6 +86,7 @@ __attribute__((constructor(101))) static void ta_init(void)
 	ta_inner_init();
 	ta_nest_enter();
 	ta_fdguard_init();
+	ta_names_init();
 	ta_config_init();
 	pthread_atfork(ta_atfork_prepare, ta_atfork_parent, ta_atfork_child);
 	ta_exit_report_setup();

@@ -66,9 +66,11 @@ void ta_names_refresh(struct ta_tls *t)
 	if (!th || t->state != TA_TLS_LIVE)
 		return;
 	th->name_seen = __atomic_load_n(&th->name_gen, __ATOMIC_ACQUIRE);
-	if (t->kind == TA_THREAD_UNKNOWN && !t->nesting && ta_trace_thread_classify(t) &&
-	    t->kind == TA_THREAD_UNKNOWN) {
-		/* LTTng-UST is starting threads: look again next time */
+	/* Not known yet whose thread it is: inside the library's own start-up
+	 * (nested), or while LTTng-UST starts its threads. Look again at the
+	 * next allocation. */
+	if (t->kind == TA_THREAD_UNKNOWN &&
+	    (t->nesting || (ta_trace_thread_classify(t) && t->kind == TA_THREAD_UNKNOWN))) {
 		th->name_seen--;
 		ta_countdown_set(t, -1);
 		return;
@@ -132,6 +134,15 @@ static void ta_names_renamed(pthread_t target)
 
 static int (*ta_real_setname)(pthread_t, const char *);
 static int (*ta_real_prctl)(int, ...);
+
+/* From the first constructor: LTTng-UST's listener threads name themselves
+ * while the provider loads, with the loader's lock held, and a dlsym there
+ * would wait for it. */
+void ta_names_init(void)
+{
+	*(void **)&ta_real_setname = dlsym(RTLD_NEXT, "pthread_setname_np");
+	*(void **)&ta_real_prctl = dlsym(RTLD_NEXT, "prctl");
+}
 
 TA_API int pthread_setname_np(pthread_t target, const char *name)
 {

@@ -19,6 +19,7 @@
 #define TA_RULES_INTERNAL_H
 
 #include "ta-internal.h"
+#include "trace-internal.h"
 
 #pragma GCC visibility push(hidden)
 
@@ -50,6 +51,8 @@ void ta_rules_atfork_child(void);
  * rules, and make it the base (ta_thread_set_base). Thread set-up and the
  * countdown's crossing call it when a rename or a rule change is pending. */
 void ta_names_refresh(struct ta_tls *t);
+/* Look up the interposed functions' next definitions (first constructor). */
+void ta_names_init(void);
 /* Ask every registered thread but the caller to refresh its base group at
  * its next allocation. */
 void ta_names_poke_all(void);
@@ -110,6 +113,11 @@ static TA_INLINE void ta_rules_call_begin(struct ta_rules_call *c, const void *r
 			return;
 	}
 	if (t->nesting || th->bound)
+		return;
+	/* LTTng-UST's and the library's threads get no rule; a thread's first
+	 * call says whose it is (none while LTTng-UST starts its threads) */
+	if (TA_UNLIKELY(t->kind != TA_THREAD_PROGRAM) &&
+	    (t->kind != TA_THREAD_UNKNOWN || ta_trace_thread_classify(t)))
 		return;
 	gid = ta_modules_call_gid(th, (uintptr_t)ra);
 	if (gid == TA_NO_RULE || gid == t->gid)

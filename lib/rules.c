@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "rules-internal.h"
+#include "sampling-internal.h"
 
 enum ta_rule_kind { TA_RULE_THREAD, TA_RULE_LIB };
 
@@ -202,6 +203,10 @@ static int ta_rules_apply(struct ta_rule_set *set)
 	__atomic_add_fetch(&ta_modules_gen, 1, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&ta_rules_lock);
 	ta_inner.free(old);
+	/* the unwinder lib rules look up the stack with: now, not from
+	 * inside an allocation */
+	if (lib_on)
+		(void)ta_stacks_load();
 	ta_inner_rules_gate(lib_on);
 	/* every thread's base group may change: the caller's now, the
 	 * others' at their next allocation */

@@ -97,6 +97,8 @@ bool ta_sample_poked(struct ta_tls *t)
 	if (TA_LIKELY(!t->th || !ta_names_pending(t->th)))
 		return false;
 	ta_names_refresh(t);
+	if (ta_names_pending(t->th))
+		return true; /* deferred (see ta_names_refresh): the countdown stays */
 	mean = __atomic_load_n(&ta_sampling_mean, __ATOMIC_RELAXED);
 	ta_countdown_set(t, mean ? ta_countdown(t, mean) : TA_SAMPLE_RECHECK);
 	t->sample_armed = mean != 0;
