@@ -12,9 +12,10 @@
 #     linked in statically) and libsqlite3, both non-zero, and every group
 #     but root carries the rule lib:*=%n, in the TSV's rule column, its tags,
 #     and the table's rule column (which then leaves it out of the tags);
-#  3. --group-by='lib:libsqlite3*=sqlite;lib:exe=python' on the same: groups
-#     sqlite and python, each with its own rule, non-zero, and no other group
-#     but root;
+#  3. --group-by='lib:libsqlite3*=sqlite;lib:exe=python' --stacks on the
+#     same: groups sqlite and python, each with its own rule, non-zero, and
+#     no other group but root; report --stacks heads sqlite's sites with
+#     "group N sqlite [rule lib:libsqlite3*=sqlite]";
 #  4. --group-by=thread on named-threads (threads named worker-1, worker-2
 #     and io, two named pool, by pthread_setname_np and prctl): one group per
 #     thread name, pool's holding both threads, each with exactly the
@@ -80,13 +81,15 @@ done <<'EOF'
 lib:=x|byte 4, rule 1: empty glob
 thread:*|byte 8, rule 1: missing '=' (KIND:GLOB=GROUP)
 proc:*=x|byte 0, rule 1: unknown kind 'proc' (thread or lib)
-lib:*=%n;thread:a=%x|byte 19, rule 2: unknown escape '%x'
+lib:*=%n;thread:a=%x|byte 18, rule 2: unknown escape '%x'
 lib:*=%n;;thread:*=t|byte 9, rule 2: empty rule
 |--group-by needs thread, lib or a rule set
 EOF
 record with-p --group-by=lib -p $$
-[ "$(cat "$LT_TMP/with-p.status")" = 2 ] && grep -q -- "--group-by does not go with -p" "$LT_TMP/with-p.err" ||
+if [ "$(cat "$LT_TMP/with-p.status")" != 2 ] ||
+	! grep -q -- "--group-by does not go with -p" "$LT_TMP/with-p.err"; then
 	fail "--group-by with -p: status $(cat "$LT_TMP/with-p.status"), $(cat "$LT_TMP/with-p.err")"
+fi
 echo "--group-by=lib -p: $(cat "$LT_TMP/with-p.err")"
 
 echo "== 2. --group-by=lib: $LT_PY sqlite-json.py"
@@ -114,13 +117,19 @@ if recorded py-lib; then
 fi
 
 echo "== 3. --group-by=RULES: 'lib:libsqlite3*=sqlite;lib:exe=python'"
-record py-rules --group-by='lib:libsqlite3*=sqlite;lib:exe=python' -o "$LT_TMP/py-rules.trace" \
-	-- "$LT_PY" "$script"
+record py-rules --group-by='lib:libsqlite3*=sqlite;lib:exe=python' --stacks=65536 \
+	-o "$LT_TMP/py-rules.trace" -- "$LT_PY" "$script"
 if recorded py-rules; then
 	report_tsv py-rules
 	check "$LT_TMP/py-rules.tsv" --proc python3 --only \
 		--group 'sqlite=lib:libsqlite3*=sqlite' --group 'python=lib:exe=python' ||
 		fail "--group-by=RULES: the report"
+	# the sites of each group under a header that names its rule
+	"$cmd" report --stacks "$LT_TMP/py-rules.trace" >"$LT_TMP/py-rules.sites" 2>&1 ||
+		fail "report --stacks: status $?"
+	grep '^  group ' "$LT_TMP/py-rules.sites"
+	grep -Eq '^  group [0-9]+ sqlite \[rule lib:libsqlite3\*=sqlite\]: ' "$LT_TMP/py-rules.sites" ||
+		fail "report --stacks: no sites of sqlite under 'group N sqlite [rule lib:libsqlite3*=sqlite]'"
 fi
 
 echo "== 4. --group-by=thread: named-threads"
