@@ -3,7 +3,7 @@
 recording (group-by.sh).
 
     check-group-by.py TSV --proc PROCNAME [--group NAME=RULE]... [--every RULE]
-        [--only] [--program OUT] [--main NAME]
+        [--only] [--program OUT] [--main NAME] [--exact NAME --report-json FILE]
 
 Rows of the processes named PROCNAME (there must be one) are checked:
  --group NAME=RULE  a group NAME exists, made by RULE: its rule column is
@@ -19,9 +19,15 @@ Rows of the processes named PROCNAME (there must be one) are checked:
  --main NAME        with --program, its NT-MAIN line "NT-MAIN<TAB>blocks<TAB>
                     bytes": group NAME (the main thread's) has at least those
                     allocations and bytes, and at least as much live
+ --exact NAME       with --report-json (the process's TRACKALLOC_REPORT): the
+                    trace has every allocation and free of group NAME that
+                    the process counted (a group that allocates only after
+                    the recording started): allocs, frees, bytes allocated
+                    and freed equal
 Prints the groups it saw. Exit 0 when all holds, 1 otherwise, 2 on usage.
 """
 import argparse
+import json
 import sys
 
 
@@ -65,6 +71,8 @@ def main(argv):
     ap.add_argument("--only", action="store_true")
     ap.add_argument("--program")
     ap.add_argument("--main")
+    ap.add_argument("--exact", action="append", default=[])
+    ap.add_argument("--report-json")
     args = ap.parse_args(argv[1:])
     bad = []
 
@@ -132,6 +140,25 @@ def main(argv):
             if int(r["live_bytes"]) < main_bytes:
                 bad.append("main thread's group %r: %s live bytes, it keeps at least %d"
                            % (args.main, r["live_bytes"], main_bytes))
+    if args.exact:
+        with open(args.report_json, encoding="utf-8") as f:
+            counted = {g["name"]: g for g in json.load(f)["groups"]}
+        for name in args.exact:
+            r, g = by_name.get(name), counted.get(name)
+            if r is None or g is None:
+                bad.append("group %r: not in the %s" % (name, "trace" if r is None else
+                                                         "TRACKALLOC_REPORT"))
+                continue
+            before = len(bad)
+            for mine, theirs in (("allocs", "allocated_objects"), ("frees", "freed_objects"),
+                                 ("bytes_allocated", "allocated_bytes"),
+                                 ("bytes_freed", "freed_bytes")):
+                if int(r[mine]) != g[theirs]:
+                    bad.append("group %r: %s %s in the trace, the process counted %s %d"
+                               % (name, mine, r[mine], theirs, g[theirs]))
+            if len(bad) == before:
+                print("  group %s: the trace has all the process counted: %d allocations, %d "
+                      "bytes" % (name, g["allocated_objects"], g["allocated_bytes"]))
     for b in bad:
         print("FAIL: " + b, file=sys.stderr)
     return 1 if bad else 0

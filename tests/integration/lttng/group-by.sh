@@ -12,9 +12,12 @@
 #     linked in statically) and libsqlite3, both non-zero, and every group
 #     but root carries the rule lib:*=%n, in the TSV's rule column, its tags,
 #     and the table's rule column (which then leaves it out of the tags);
+#     libsqlite3, loaded after the recording started, has in the trace
+#     exactly the allocations and frees the process counted
+#     (TRACKALLOC_REPORT);
 #  3. --group-by='lib:libsqlite3*=sqlite;lib:exe=python' --stacks on the
 #     same: groups sqlite and python, each with its own rule, non-zero, and
-#     no other group but root; report --stacks heads sqlite's sites with
+#     no other group but root; sqlite's figures exact as in 2; report --stacks heads sqlite's sites with
 #     "group N sqlite [rule lib:libsqlite3*=sqlite]";
 #  4. --group-by=thread on named-threads (threads named worker-1, worker-2
 #     and io, two named pool, by pthread_setname_np and prctl): one group per
@@ -94,14 +97,16 @@ echo "--group-by=lib -p: $(cat "$LT_TMP/with-p.err")"
 
 echo "== 2. --group-by=lib: $LT_PY sqlite-json.py"
 "$LT_PY" "$script" >"$LT_TMP/plain.out" 2>"$LT_TMP/plain.err" || lt_fail "the script fails unrecorded"
-record py-lib --group-by=lib -o "$LT_TMP/py-lib.trace" -- "$LT_PY" "$script"
+TRACKALLOC_REPORT="$LT_TMP/py-lib.json" \
+	record py-lib --group-by=lib -o "$LT_TMP/py-lib.trace" -- "$LT_PY" "$script"
 if recorded py-lib; then
 	# the program's output first, then record's report
 	head -n "$(wc -l <"$LT_TMP/plain.out")" "$LT_TMP/py-lib.out" | cmp -s - "$LT_TMP/plain.out" ||
 		fail "--group-by=lib: the program printed something else when recorded"
 	report_tsv py-lib
 	check "$LT_TMP/py-lib.tsv" --proc python3 --every 'lib:*=%n' \
-		--group 'exe=lib:*=%n' --group 'libsqlite3=lib:*=%n' || fail "--group-by=lib: the report"
+		--group 'exe=lib:*=%n' --group 'libsqlite3=lib:*=%n' \
+		--exact libsqlite3 --report-json "$LT_TMP/py-lib.json" || fail "--group-by=lib: the report"
 	"$cmd" report "$LT_TMP/py-lib.trace" >"$LT_TMP/py-lib.table" 2>&1 || fail "the table: status $?"
 	sed -n '/^process /,$p' "$LT_TMP/py-lib.table" | head -n 20
 	grep -Eq '^ +id +group +rule +tags +allocs ' "$LT_TMP/py-lib.table" ||
@@ -117,13 +122,14 @@ if recorded py-lib; then
 fi
 
 echo "== 3. --group-by=RULES: 'lib:libsqlite3*=sqlite;lib:exe=python'"
-record py-rules --group-by='lib:libsqlite3*=sqlite;lib:exe=python' --stacks=65536 \
+TRACKALLOC_REPORT="$LT_TMP/py-rules.json" \
+	record py-rules --group-by='lib:libsqlite3*=sqlite;lib:exe=python' --stacks=65536 \
 	-o "$LT_TMP/py-rules.trace" -- "$LT_PY" "$script"
 if recorded py-rules; then
 	report_tsv py-rules
 	check "$LT_TMP/py-rules.tsv" --proc python3 --only \
-		--group 'sqlite=lib:libsqlite3*=sqlite' --group 'python=lib:exe=python' ||
-		fail "--group-by=RULES: the report"
+		--group 'sqlite=lib:libsqlite3*=sqlite' --group 'python=lib:exe=python' \
+		--exact sqlite --report-json "$LT_TMP/py-rules.json" || fail "--group-by=RULES: the report"
 	# the sites of each group under a header that names its rule
 	"$cmd" report --stacks "$LT_TMP/py-rules.trace" >"$LT_TMP/py-rules.sites" 2>&1 ||
 		fail "report --stacks: status $?"
