@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "limits-internal.h"
 #include "ta-internal.h"
 #include "trailer.h"
 
@@ -31,16 +32,18 @@ void ta_totals_add(uint32_t gid, const struct ta_slot *d)
 
 void ta_count_alloc_slow(uint32_t gid, size_t size, size_t wrapped)
 {
-	struct ta_slot d = { size, 1, 0, 0, wrapped + TA_TRAILER };
+	struct ta_slot d = { size, 1, 0, 0, wrapped + TA_TRAILER, 0, 0 };
 
 	ta_totals_add(gid, &d);
+	ta_peak_slow(gid, (int64_t)size);
 }
 
 void ta_count_free_slow(uint32_t gid, size_t size, size_t wrapped)
 {
-	struct ta_slot d = { 0, 0, size, 1, -(uint64_t)(wrapped + TA_TRAILER) };
+	struct ta_slot d = { 0, 0, size, 1, -(uint64_t)(wrapped + TA_TRAILER), 0, 0 };
 
 	ta_totals_add(gid, &d);
+	ta_peak_slow(gid, -(int64_t)size);
 }
 
 /*
@@ -114,7 +117,7 @@ TA_API int ta_diag_read(struct ta_diag *out)
 	return 0;
 }
 
-uint64_t ta_diag_size_mismatch, ta_diag_limit;
+uint64_t ta_diag_size_mismatch;
 
 TA_API int ta_diag_ext_read(struct ta_diag_ext *out, size_t size)
 {

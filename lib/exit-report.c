@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "limits-internal.h"
 #include "ta-internal.h"
 
 static int ta_report_group(ta_group *g, void *arg)
@@ -20,6 +21,7 @@ static int ta_report_group(ta_group *g, void *arg)
 	const struct ta_tag *tags;
 	size_t ntags = ta_group_tags(g, &tags), i;
 	struct ta_stats st;
+	uint64_t soft = 0, hard = 0;
 
 	ta_group_stats(g, &st);
 	ta_out_raw(o, g->id ? ",\n    {" : "\n    {", g->id ? 7 : 6);
@@ -38,10 +40,14 @@ static int ta_report_group(ta_group *g, void *arg)
 	           "\"freed_bytes\": %llu, \"freed_objects\": %llu, ",
 	           (unsigned long long)st.allocated_bytes, (unsigned long long)st.allocated_objects,
 	           (unsigned long long)st.freed_bytes, (unsigned long long)st.freed_objects);
-	ta_out_fmt(o, "\"live_bytes\": %lld, \"live_objects\": %lld, \"wrapped_bytes_live\": %lld}",
+	ta_out_fmt(o, "\"live_bytes\": %lld, \"live_objects\": %lld, \"wrapped_bytes_live\": %lld, ",
 	           (long long)(st.allocated_bytes - st.freed_bytes),
 	           (long long)(st.allocated_objects - st.freed_objects),
 	           (long long)st.wrapped_bytes_live);
+	ta_group_limit_get(g, &soft, &hard);
+	ta_out_fmt(o, "\"peak_bytes\": %llu, \"soft_limit\": %llu, \"hard_limit\": %llu}",
+	           (unsigned long long)ta_peak_get(g, (int64_t)(st.allocated_bytes - st.freed_bytes)),
+	           (unsigned long long)soft, (unsigned long long)hard);
 	return 0;
 }
 

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "limits-internal.h"
 #include "ta-internal.h"
 #include "trace-internal.h"
 
@@ -197,8 +198,10 @@ static struct ta_group *ta_group_register_as(const char *name, const struct ta_t
 	before = ta_ngroups;
 	g = ta_group_register_locked(name, tags, ntags, &err);
 	pthread_mutex_unlock(&ta_groups_lock);
-	if (g && g->id >= before)
+	if (g && g->id >= before) {
+		ta_limits_registered(g);
 		ta_trace_group_metadata(g);
+	}
 	ta_nest_exit();
 	if (!g)
 		errno = err;

@@ -9,6 +9,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 
+#include "rules-internal.h"
 #include "ta-internal.h"
 #include "trace-internal.h"
 
@@ -110,6 +111,10 @@ TA_API int ta_guard_exit(ta_guard *guard)
 TA_API ta_group *ta_group_current(void)
 {
 	struct ta_tls *t = &ta_tls;
+
+	/* a thread that has not allocated yet: its name may give it a group */
+	if (TA_UNLIKELY(!t->th) && __atomic_load_n(&ta_rules_thread_on, __ATOMIC_RELAXED))
+		ta_thread_setup(t);
 
 	return ta_group_by_id(t->nesting ? t->saved_gid : t->gid);
 }

@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <sys/single_threaded.h>
 
+#include "limits-internal.h"
 #include "rules-internal.h"
 #include "sampling-internal.h"
 #include "ta-internal.h"
@@ -92,6 +93,9 @@ __attribute__((constructor(101))) static void ta_init(void)
 	if (ta_config.stacks && ta_sampling_set(ta_config.stacks) != 0)
 		ta_warn("trackalloc: TRACKALLOC_STACKS ignored: stack capture is not available "
 		        "(libunwind.so.8 cannot be loaded, or the library was built without it)\n");
+	/* limits first: the rules' groups may be among their names */
+	if (ta_config.limits && ta_config.limits[0])
+		ta_limits_env(ta_config.limits);
 	if (ta_config.groups && ta_config.groups[0])
 		ta_rules_env(ta_config.groups);
 	ta_nest_exit();

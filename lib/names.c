@@ -52,7 +52,8 @@ static void ta_thread_set_base(struct ta_tls *t, uint32_t gid)
 			break;
 		f->gid = gid;
 	}
-	if (th->bound == 0)
+	/* not during a lib rule's call: its end makes the new base active */
+	if (th->bound == 0 && !th->lib_call)
 		ta_thread_make_active(t, gid);
 }
 

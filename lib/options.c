@@ -195,6 +195,7 @@ void ta_config_init(void)
 	}
 	/* parsed by the rules (rules.c) once the rest is set up: "" is none */
 	ta_config.groups = getenv("TRACKALLOC_GROUPS");
+	ta_config.limits = getenv("TRACKALLOC_LIMITS");
 	s = getenv("TRACKALLOC_REPORT");
 	if (s) {
 		if (s[0])

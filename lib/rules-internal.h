@@ -70,7 +70,7 @@ uint32_t ta_modules_call_gid_slow(struct ta_thread *th, uintptr_t ra);
 
 /* The group a lib rule gives the allocation whose call returns to @ra, or
  * TA_NO_RULE. Inline: a call from the module the thread called from last. */
-static inline uint32_t ta_modules_call_gid(struct ta_thread *th, uintptr_t ra)
+static TA_INLINE uint32_t ta_modules_call_gid(struct ta_thread *th, uintptr_t ra)
 {
 	const struct ta_mcache *c = &th->mcache[0];
 
@@ -87,9 +87,7 @@ void ta_modules_atfork_child(void);
 
 /* What ta_rules_call_begin changed, for ta_rules_call_end. */
 struct ta_rules_call {
-	uint32_t gid;
-	struct ta_slot *slot, *fast;
-	bool swapped;
+	uint32_t gid; /* the active group before; UINT32_MAX: none changed */
 };
 
 /*
@@ -98,13 +96,13 @@ struct ta_rules_call {
  * duration. Nothing happens inside the library, inside a guard or a bound
  * span, or when no lib rule matches (the thread's base group stays).
  */
-static inline void ta_rules_call_begin(struct ta_rules_call *c, const void *ra)
+static TA_INLINE void ta_rules_call_begin(struct ta_rules_call *c, const void *ra)
 {
 	struct ta_tls *t = &ta_tls;
 	struct ta_thread *th = t->th;
 	uint32_t gid;
 
-	c->swapped = false;
+	c->gid = UINT32_MAX;
 	if (TA_UNLIKELY(!th)) { /* the thread's first allocation */
 		ta_thread_setup(t);
 		th = t->th;
@@ -117,22 +115,22 @@ static inline void ta_rules_call_begin(struct ta_rules_call *c, const void *ra)
 	if (gid == TA_NO_RULE || gid == t->gid)
 		return;
 	c->gid = t->gid;
-	c->slot = t->slot;
-	c->fast = t->fast;
-	c->swapped = true;
+	th->lib_call = 1;
 	t->gid = gid;
 	ta_tls_set_slot(t, ta_thread_slot(th, gid));
 }
 
-static inline void ta_rules_call_end(const struct ta_rules_call *c)
+static TA_INLINE void ta_rules_call_end(const struct ta_rules_call *c)
 {
 	struct ta_tls *t = &ta_tls;
 
-	if (!c->swapped)
+	if (c->gid == UINT32_MAX)
 		return;
-	t->gid = c->gid;
-	t->slot = c->slot;
-	t->fast = c->fast;
+	/* back to the base group, which a rename during the call may have
+	 * changed: no bound frame is on the stack (begin checked) */
+	t->th->lib_call = 0;
+	t->gid = t->th->base_gid;
+	ta_tls_set_slot(t, ta_thread_slot(t->th, t->gid));
 }
 
 #pragma GCC visibility pop

@@ -29,6 +29,10 @@
  * of @p (@n requested bytes, inner usable size @usable, charged to @gid),
  * already sealed and counted. Samples it, or only draws a new countdown. */
 void ta_sample_cross(struct ta_tls *t, void *p, size_t n, size_t usable, uint32_t gid);
+/* The wrapper, before it charges an allocation whose countdown crossed
+ * zero: true when the crossing was another thread's poke, now acted on (the
+ * thread's group may have changed; the allocation is not to be sampled). */
+bool ta_sample_poked(struct ta_tls *t);
 /* The wrapper: a block with the sampled mark is released (free, realloc). */
 void ta_sample_forget(void *p, size_t size, uint32_t gid);
 

@@ -87,21 +87,28 @@ static bool ta_marks_collide(void *p, size_t usable, size_t n, uint32_t gid)
 	         ta_trailer_make(p, fields, ta_secret_sampled ^ ext)) >> TA_CHECK_SHIFT) == 0;
 }
 
+/* Another thread poked the countdown below zero: a rename or a rule change
+ * (names.c). A fresh countdown is as good as the old one (the exponential
+ * has no memory), and the allocation that saw the poke is not sampled. */
+bool ta_sample_poked(struct ta_tls *t)
+{
+	uint64_t mean;
+
+	if (TA_LIKELY(!t->th || !ta_names_pending(t->th)))
+		return false;
+	ta_names_refresh(t);
+	mean = __atomic_load_n(&ta_sampling_mean, __ATOMIC_RELAXED);
+	ta_countdown_set(t, mean ? ta_countdown(t, mean) : TA_SAMPLE_RECHECK);
+	t->sample_armed = mean != 0;
+	return true;
+}
+
 void ta_sample_cross(struct ta_tls *t, void *p, size_t n, size_t usable, uint32_t gid)
 {
 	uint64_t mean = __atomic_load_n(&ta_sampling_mean, __ATOMIC_RELAXED);
 	uint64_t ips[TA_STACK_MAX], weight;
 	int depth;
 
-	/* Another thread poked the countdown: a rename or a rule change
-	 * (names.c). A fresh countdown is as good as the old one (the
-	 * exponential has no memory); this allocation is not sampled. */
-	if (TA_UNLIKELY(t->th && ta_names_pending(t->th))) {
-		ta_names_refresh(t);
-		ta_countdown_set(t, mean ? ta_countdown(t, mean) : TA_SAMPLE_RECHECK);
-		t->sample_armed = mean != 0;
-		return;
-	}
 	if (mean == 0) {
 		ta_countdown_set(t, TA_SAMPLE_RECHECK);
 		t->sample_armed = 0;

@@ -155,7 +155,18 @@ struct ta_slot {
 	 * 2^64: on glibc that is the chunk size, which the fast paths read
 	 * straight from the header. Readers subtract TA_TRAILER per live block. */
 	uint64_t held;
+	/* The peak's batch (limits.c): with d the requested bytes this thread
+	 * allocated minus freed in the group since it last added d to the
+	 * group's shared live figure, and hwm the highest d since then,
+	 * rise = d - hwm (an allocation that makes it positive is a new local
+	 * high) and fall = d + TA_PEAK_BATCH (a free that makes it negative
+	 * adds d to the group). Owner-written, like the counters. */
+	int64_t rise, fall;
 };
+
+/* How far a thread's unshared balance in a group may go: the precision of
+ * peaks and limits with several threads (trackalloc.h). */
+#define TA_PEAK_BATCH TA_PEAK_PRECISION
 
 #define TA_PAGE_SHIFT 8
 #define TA_PAGE_SLOTS (1u << TA_PAGE_SHIFT)
@@ -164,6 +175,56 @@ struct ta_slot {
 struct ta_page {
 	struct ta_slot slot[TA_PAGE_SLOTS];
 };
+
+/* A fresh page: zero counters, empty batches. */
+static inline void ta_page_reset(struct ta_page *pg)
+{
+	uint32_t i;
+
+	for (i = 0; i < TA_PAGE_SLOTS; i++) {
+		struct ta_slot *s = &pg->slot[i];
+
+		s->allocated_bytes = s->allocated_objects = 0;
+		s->freed_bytes = s->freed_objects = s->held = 0;
+		s->rise = 0;
+		s->fall = TA_PEAK_BATCH;
+	}
+}
+
+/* The batch's two updates. The allocation's add sets the flags the branch
+ * tests (x86-64: one add to memory and a jump); so does the free's. True
+ * when the slow path must look (a new local high; a balance to share). */
+static TA_INLINE bool ta_batch_alloc(struct ta_slot *s, uint64_t n)
+{
+	bool high;
+
+	TA_BUMP(&s->fall, n); /* first: the add below leaves the flags */
+#if defined(__x86_64__) && !defined(__SANITIZE_THREAD__)
+	__asm__("addq %2, %0" : "+m"(s->rise), "=@ccg"(high) : "er"(n));
+#else
+	int64_t r = TA_LOAD(&s->rise) + (int64_t)n;
+
+	TA_STORE(&s->rise, r);
+	high = r > 0;
+#endif
+	return high;
+}
+
+static TA_INLINE bool ta_batch_free(struct ta_slot *s, uint64_t n)
+{
+	bool low;
+
+	TA_DROP(&s->rise, n);
+#if defined(__x86_64__) && !defined(__SANITIZE_THREAD__)
+	__asm__("subq %2, %0" : "+m"(s->fall), "=@ccl"(low) : "er"(n));
+#else
+	int64_t f = TA_LOAD(&s->fall) - (int64_t)n;
+
+	TA_STORE(&s->fall, f);
+	low = f < 0;
+#endif
+	return low;
+}
 
 /* One entry of a thread's nesting stack: a guard or a span. */
 struct ta_frame {
@@ -200,6 +261,8 @@ struct ta_thread {
 	uint32_t rcu_nest;
 	/* bound frames on the stack: lib rules apply only where it is 0 */
 	uint32_t bound;
+	/* a lib rule's group is active for one call (rules-internal.h) */
+	uint32_t lib_call;
 	/* the group the thread counts in outside any frame: root, or what a
 	 * thread rule gives its name (names.c) */
 	uint32_t base_gid;
@@ -413,6 +476,14 @@ struct ta_group {
 	struct ta_tag *tags;
 	/* counts folded from exited threads and slow-path counts */
 	struct ta_slot totals;
+	/* peaks and limits (limits.c) */
+	int64_t live;       /* the threads' shared balances, atomic adds */
+	uint64_t peak;      /* highest live seen, atomic max */
+	uint64_t soft, hard; /* 0: none */
+	int soft_over;      /* a soft crossing fired and live has not dropped back */
+	uint32_t on_soft_seq; /* odd while the pair below changes */
+	void (*on_soft)(struct ta_group *g, uint64_t live, void *ctx);
+	void *on_soft_ctx;
 };
 
 extern struct ta_group ta_root;
@@ -492,6 +563,7 @@ struct ta_config {
 	bool stacks_seeded;
 	const char *profile; /* TRACKALLOC_PROFILE */
 	const char *groups;  /* TRACKALLOC_GROUPS */
+	const char *limits;  /* TRACKALLOC_LIMITS */
 };
 
 extern struct ta_config ta_config;

@@ -15,6 +15,7 @@
 #include <sched.h>
 #include <string.h>
 
+#include "limits-internal.h"
 #include "rules-internal.h"
 #include "ta-internal.h"
 
@@ -43,12 +44,13 @@ struct ta_slot *ta_thread_slot_alloc(struct ta_thread *th, uint32_t gid)
 
 	if (!pg)
 		return NULL; /* the caller counts through the totals */
+	ta_page_reset(pg);
 	/* readers may see the page as soon as it is published */
 	__atomic_store_n(pp, pg, __ATOMIC_RELEASE);
 	return &pg->slot[gid & (TA_PAGE_SLOTS - 1)];
 }
 
-static struct ta_thread *ta_thread_alloc(void)
+static struct ta_thread *ta_thread_alloc(struct ta_tls *t)
 {
 	struct ta_thread *th = NULL;
 
@@ -71,10 +73,12 @@ static struct ta_thread *ta_thread_alloc(void)
 	th->next_seq = 0;
 	th->depth = 0;
 	th->bound = 0;
+	th->lib_call = 0;
 	th->base_gid = 0;
 	th->name_gen = th->name_seen = 0;
 	th->mcache_gen = 0;
 	th->self = pthread_self();
+	th->tls = t; /* before it is listed: a renamer pokes it through this */
 	pthread_mutex_lock(&ta_registry_lock);
 	cds_list_add_tail(&th->node, &ta_threads);
 	pthread_mutex_unlock(&ta_registry_lock);
@@ -91,12 +95,11 @@ void ta_thread_setup(struct ta_tls *t)
 	if (t->state == TA_TLS_EXITED)
 		return;
 	if (t->state == TA_TLS_NEW) {
-		struct ta_thread *th = ta_thread_alloc();
+		struct ta_thread *th = ta_thread_alloc(t);
 
 		if (!th)
 			return;
 		t->th = th;
-		th->tls = t;
 		t->state = TA_TLS_LIVE;
 		t->root_slot = ta_thread_slot(th, 0);
 		/* The slot must be valid before pthread_setspecific, which may
@@ -126,10 +129,12 @@ static void ta_thread_fold(struct ta_thread *th)
 		for (i = 0; i < TA_PAGE_SLOTS; i++) {
 			struct ta_slot *s = &pg->slot[i];
 
-			if (s->allocated_objects | s->freed_objects | s->held)
+			if (s->allocated_objects | s->freed_objects | s->held) {
 				ta_totals_add((p << TA_PAGE_SHIFT) | i, s);
+				ta_peak_fold((p << TA_PAGE_SHIFT) | i, s);
+			}
 		}
-		memset(pg, 0, sizeof(*pg));
+		ta_page_reset(pg);
 	}
 }
 

@@ -92,6 +92,8 @@ static inline void ta_trace_span(int what, uint64_t span_id, uint32_t gid)
 		ta_trace_span_emit(what, span_id, gid);
 }
 void ta_trace_group_metadata(const struct ta_group *g);
+/* A soft limit crossing (limits.c). */
+void ta_trace_group_limit(uint32_t gid, uint64_t live, uint64_t soft, uint64_t hard);
 /* Load LTTng-UST now, or defer it (TRACKALLOC_LTTNG, trace.c). */
 void ta_trace_setup(void);
 /* An attach request reached the allocator's cold path (wrapper.c). */
@@ -182,6 +184,11 @@ static inline void ta_trace_span(int what, uint64_t span_id, uint32_t gid)
 static inline void ta_trace_group_metadata(const struct ta_group *g)
 {
 	(void)g;
+}
+static inline void ta_trace_group_limit(uint32_t gid, uint64_t live, uint64_t soft,
+                                        uint64_t hard)
+{
+	(void)gid, (void)live, (void)soft, (void)hard;
 }
 static inline void ta_trace_setup(void)
 {

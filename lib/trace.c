@@ -38,6 +38,7 @@
 #include <errno.h>
 
 #include "ta-internal.h"
+#include "limits-internal.h"
 #include "trace-internal.h"
 
 #if TA_WITH_LTTNG
@@ -119,6 +120,13 @@ void ta_trace_group_metadata(const struct ta_group *g)
 	ta_nest_exit();
 }
 
+void ta_trace_group_limit(uint32_t gid, uint64_t live, uint64_t soft, uint64_t hard)
+{
+	ta_nest_enter();
+	lttng_ust_tracepoint(trackalloc, group_limit, gid, live, soft, hard);
+	ta_nest_exit();
+}
+
 static int ta_statedump_group(ta_group *g, void *arg)
 {
 	(void)arg;
@@ -137,12 +145,14 @@ TA_API int ta_statedump(void)
 static int ta_sample_group(ta_group *g, void *arg)
 {
 	struct ta_stats st;
+	uint64_t peak;
 
 	(void)arg;
 	ta_group_stats(g, &st);
+	peak = ta_peak_get(g, (int64_t)(st.allocated_bytes - st.freed_bytes));
 	lttng_ust_tracepoint(trackalloc, group_stats, g->id, st.allocated_bytes,
 	                     st.allocated_objects, st.freed_bytes, st.freed_objects,
-	                     st.wrapped_bytes_live);
+	                     st.wrapped_bytes_live, peak);
 	return 0;
 }
 

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "hooks-internal.h"
+#include "limits-internal.h"
 #include "rules-internal.h"
 #include "sampling-internal.h"
 #include "ta-internal.h"
@@ -63,23 +64,16 @@ static TA_INLINE void ta_count_free(struct ta_tls *t, uint32_t gid, size_t n, si
 		TA_BUMP(&s->freed_bytes, n);
 		TA_BUMP(&s->freed_objects, 1);
 		TA_DROP(&s->held, usable + TA_TRAILER);
+		if (TA_UNLIKELY(ta_batch_free(s, n)))
+			ta_peak_low(s, gid);
 	} else {
 		ta_count_free_slow(gid, n, usable);
 	}
 }
 
-/* The seal's rare exits: the sampling countdown crossed zero, or hooks. */
-static void *__attribute__((noinline)) ta_seal_slow_hooks(void *p, size_t n, size_t usable,
-                                                          size_t align, uint32_t gid)
-{
-	struct ta_tls *t = &ta_tls;
-
-	if (TA_LOAD(&t->sample_left) < 0)
-		ta_sample_cross(t, p, n, usable, gid);
-	if (ta_hooks_alloc(align))
-		ta_hook_alloc(p, n, usable, align, gid);
-	return p;
-}
+/* What the seal took off the countdown and the batch before it went slow. */
+#define TA_TOOK_COUNTDOWN 1u
+#define TA_TOOK_BATCH 2u
 
 /*
  * A block the inner allocator cannot size: allocated by its own
@@ -95,12 +89,21 @@ static void *__attribute__((noinline, cold)) ta_seal_unsized(void *p, size_t n, 
 
 /* The general seal, out of line: first allocation of a thread (no slot
  * yet), an exited thread, an inner allocator other than glibc or an mmapped
- * glibc chunk, hooks to run. */
-static void *__attribute__((noinline)) ta_seal_slow(void *p, size_t n, size_t align)
+ * glibc chunk, the sampling countdown crossing zero, a new high of the
+ * group's batch (its peak and limits), hooks to run. @took: what ta_seal
+ * already took this allocation into. A countdown poked by another thread (a
+ * rename, new rules) is seen before the block is charged, so this very
+ * allocation goes to the thread's new group. NULL (ENOMEM) when the group's
+ * hard limit refuses the block, which goes back to the inner allocator. */
+static void *__attribute__((noinline)) ta_seal_slow(void *p, size_t n, size_t align,
+                                                    unsigned took)
 {
+	enum ta_high high = TA_HIGH_OK;
+	struct ta_slot *s, *was;
 	struct ta_tls *t;
 	uint32_t gid;
 	size_t usable;
+	bool crossed;
 
 	if (TA_UNLIKELY(ta_tls.in_usable))
 		return ta_seal_unsized(p, n, align);
@@ -108,20 +111,48 @@ static void *__attribute__((noinline)) ta_seal_slow(void *p, size_t n, size_t al
 	if (TA_UNLIKELY(usable < n + TA_TRAILER))
 		return ta_seal_unsized(p, n, align);
 	t = ta_tls_ready();
+	was = took & TA_TOOK_BATCH ? t->fast : NULL;
+	crossed = took & TA_TOOK_COUNTDOWN ? TA_LOAD(&t->sample_left) < 0 : ta_countdown_take(t, n);
+	if (TA_UNLIKELY(crossed) && ta_sample_poked(t))
+		crossed = false;
 	gid = ta_tls_charge_gid(t);
+	s = ta_tls_charge_slot(t);
+	if (TA_LIKELY(s)) {
+		bool rose;
+
+		if (was == s) {
+			rose = TA_LOAD(&s->rise) > 0;
+		} else {
+			if (was) { /* the poke moved the thread to another group */
+				TA_DROP(&was->rise, n);
+				TA_DROP(&was->fall, n);
+			}
+			rose = ta_batch_alloc(s, n);
+		}
+		if (rose)
+			high = ta_peak_high(s, gid, n, true);
+		if (TA_UNLIKELY(high == TA_HIGH_REFUSE)) {
+			ta_inner.free(p);
+			errno = ENOMEM;
+			return NULL;
+		}
+	}
 	ta_stamp_usable(p, usable, n, gid);
 	ta_count_alloc(t, n, usable);
-	if (TA_UNLIKELY(ta_countdown_take(t, n)))
+	if (TA_UNLIKELY(crossed))
 		ta_sample_cross(t, p, n, usable, gid);
 	if (ta_hooks_alloc(align))
 		ta_hook_alloc(p, n, usable, align, gid);
+	if (TA_UNLIKELY(high == TA_HIGH_SOFT))
+		ta_limit_soft_fire(gid);
 	return p;
 }
 
 /*
  * Seal a fresh inner block: trailer, charge to the active group, hooks. The
  * inline part handles the common case, a non-mmapped glibc chunk on a thread
- * with a slot and no hooks, without a single call: everything else goes to
+ * with a slot, no hooks, a countdown that does not cross zero and no new
+ * high of the batch, without a single call: everything else goes to
  * ta_seal_slow through a tail call.
  */
 static TA_INLINE void *ta_seal(void *p, size_t n, size_t align)
@@ -132,10 +163,16 @@ static TA_INLINE void *ta_seal(void *p, size_t n, size_t align)
 	uint32_t gid;
 
 	if (TA_UNLIKELY(!s))
-		return ta_seal_slow(p, n, align);
+		return ta_seal_slow(p, n, align, 0);
 	head = ta_chunk_head(p);
 	if (TA_UNLIKELY(head & TA_CHUNK_IS_MMAPPED))
-		return ta_seal_slow(p, n, align);
+		return ta_seal_slow(p, n, align, 0);
+	/* the sampler's countdown: one subtraction, the same branch as hooks */
+	if (TA_UNLIKELY(ta_countdown_take(t, n) || ta_hooks_alloc(align)))
+		return ta_seal_slow(p, n, align, TA_TOOK_COUNTDOWN);
+	/* the peak's batch: one add, its own branch */
+	if (TA_UNLIKELY(ta_batch_alloc(s, n)))
+		return ta_seal_slow(p, n, align, TA_TOOK_COUNTDOWN | TA_TOOK_BATCH);
 	usable = ta_chunk_size(head) - 8;
 	gid = t->gid;
 	/* glibc splits what it does not need off a chunk: the slack of a
@@ -145,9 +182,6 @@ static TA_INLINE void *ta_seal(void *p, size_t n, size_t align)
 	TA_BUMP(&s->allocated_bytes, n);
 	TA_BUMP(&s->allocated_objects, 1);
 	TA_BUMP(&s->held, usable + TA_TRAILER); /* the chunk size */
-	/* the sampler's countdown: one subtraction, the same branch as hooks */
-	if (TA_UNLIKELY(ta_countdown_take(t, n) || ta_hooks_alloc(align)))
-		return ta_seal_slow_hooks(p, n, usable, align, gid);
 	return p;
 }
 
@@ -168,16 +202,36 @@ static TA_INLINE bool ta_gate_open(void)
 	return TA_LIKELY(__atomic_load_n(&ta_inner_state, __ATOMIC_ACQUIRE) == TA_INNER_READY);
 }
 
+/* A closed gate's code: true when the allocator can be used. Lib rules
+ * alone (the gate's resting state while they are in force) cost one
+ * compare; anything else goes to ta_ready_slow. */
+static TA_INLINE bool ta_gate_pass(void)
+{
+	if (TA_LIKELY(__atomic_load_n(&ta_inner_state, __ATOMIC_ACQUIRE) ==
+	              (TA_INNER_READY | TA_GATE_RULES)))
+		return true;
+	return ta_ready_slow();
+}
+
 /* Past a closed gate, ready: a rules call for the call returning to @ra if
  * lib rules are in force. */
 static TA_INLINE void ta_gate_rules_begin(struct ta_rules_call *c, const void *ra)
 {
-	c->swapped = false;
+	c->gid = UINT32_MAX;
 	if (__atomic_load_n(&ta_inner_state, __ATOMIC_RELAXED) & TA_GATE_RULES)
 		ta_rules_call_begin(c, ra);
 }
 
 #define TA_CALLER __builtin_return_address(0)
+
+/*
+ * The return address costs the fast path nothing: the public entry points
+ * reach a closed gate's code through a tail call (TA_TAIL_CALLED as @ra),
+ * so the cold function's own return address is the program's call. Built
+ * without tail calls (-O0), it is an address in this library, and the lib
+ * rules look up the stack past it (modules.c): slower, same answer.
+ */
+#define TA_TAIL_CALLED NULL
 
 /* Request size for the inner allocator; SIZE_MAX when n + trailer overflows,
  * which makes the inner allocator fail with its own errno (ENOMEM, or EINVAL
@@ -208,12 +262,12 @@ static void *__attribute__((noinline)) ta_seal_plain(void *p, size_t n)
 /* malloc past a closed gate: before the inner allocator is resolved (or
  * while it is), an attach request, lib rules; or a size that cannot take a
  * trailer (the inner malloc fails it). */
-static void *__attribute__((noinline, cold)) ta_malloc_cold(size_t n, const void *ra)
+static void *__attribute__((noinline)) ta_malloc_gated(size_t n, const void *ra)
 {
 	struct ta_rules_call c;
 	void *p;
 
-	if (!ta_ready_slow())
+	if (!ta_gate_pass())
 		return ta_boot_alloc(n, 16);
 	ta_gate_rules_begin(&c, ra);
 	p = ta_inner.malloc(ta_wrapped_request(n));
@@ -222,13 +276,18 @@ static void *__attribute__((noinline, cold)) ta_malloc_cold(size_t n, const void
 	return p;
 }
 
+static void *__attribute__((noinline, cold)) ta_malloc_cold(size_t n)
+{
+	return ta_malloc_gated(n, TA_CALLER);
+}
+
 static TA_INLINE void *ta_malloc_at(size_t n, const void *ra)
 {
 	void *p;
 
 	/* a closed gate, or a size the trailer would overflow: the cold path */
 	if (TA_UNLIKELY(!ta_gate_open() || n > SIZE_MAX - 2 * TA_TRAILER))
-		return ta_malloc_cold(n, ra);
+		return ra ? ta_malloc_gated(n, ra) : ta_malloc_cold(n);
 	p = ta_inner.malloc(n + TA_TRAILER);
 	if (TA_UNLIKELY(!p))
 		return ta_inner_failed(n);
@@ -237,7 +296,7 @@ static TA_INLINE void *ta_malloc_at(size_t n, const void *ra)
 
 TA_API void *malloc(size_t n)
 {
-	return ta_malloc_at(n, TA_CALLER);
+	return ta_malloc_at(n, TA_TAIL_CALLED);
 }
 
 static void __attribute__((noinline, cold)) ta_boot_free(void)
@@ -301,6 +360,22 @@ static void __attribute__((noinline)) ta_free_hooked(void *p, size_t size, size_
 	ta_inner.free(p);
 }
 
+/* The rest of a fast free whose batch went below its bound: share it, then
+ * as free would. A tail call with few arguments, so that free's own frame
+ * saves nothing: the sizes come back from the chunk and the (flipped)
+ * trailer. */
+static void __attribute__((noinline)) ta_free_low(void *p, struct ta_slot *s, uint32_t gid)
+{
+	size_t csize = ta_chunk_size(ta_chunk_head(p));
+	uint64_t tr = ta_trailer_flip(ta_trailer_load(p, csize - TA_TRAILER));
+
+	ta_peak_low(s, gid);
+	if (TA_UNLIKELY(ta_hooks_free()))
+		return ta_free_hooked(p, csize - 2 * TA_TRAILER - ta_trailer_slack(tr),
+		                      csize - TA_TRAILER, gid);
+	ta_inner.free(p);
+}
+
 /* free, and for the sized deallocations the size the caller says the block
  * has (@want; TA_ANY_SIZE from plain free, where the check compiles away). */
 static TA_INLINE void ta_free_at(void *p, size_t want)
@@ -349,6 +424,8 @@ static TA_INLINE void ta_free_at(void *p, size_t want)
 	TA_BUMP(&s->freed_bytes, size);
 	TA_BUMP(&s->freed_objects, 1);
 	TA_DROP(&s->held, csize);
+	if (TA_UNLIKELY(ta_batch_free(s, size)))
+		return ta_free_low(p, s, gid);
 	if (TA_UNLIKELY(ta_hooks_free()))
 		return ta_free_hooked(p, size, csize - TA_TRAILER, gid);
 	ta_inner.free(p);
@@ -382,17 +459,22 @@ static TA_INLINE void *ta_calloc_ready(size_t n)
 	return ta_seal(p, n, 0);
 }
 
-static void *__attribute__((noinline, cold)) ta_calloc_cold(size_t n, const void *ra)
+static void *__attribute__((noinline)) ta_calloc_gated(size_t n, const void *ra)
 {
 	struct ta_rules_call c;
 	void *p;
 
-	if (!ta_ready_slow())
+	if (!ta_gate_pass())
 		return ta_boot_alloc(n, 16); /* the arena is static storage: zero */
 	ta_gate_rules_begin(&c, ra);
 	p = ta_calloc_ready(n);
 	ta_rules_call_end(&c);
 	return p;
+}
+
+static void *__attribute__((noinline, cold)) ta_calloc_cold(size_t n)
+{
+	return ta_calloc_gated(n, TA_CALLER);
 }
 
 TA_API void *calloc(size_t nmemb, size_t size)
@@ -404,7 +486,7 @@ TA_API void *calloc(size_t nmemb, size_t size)
 		return NULL;
 	}
 	if (TA_UNLIKELY(!ta_gate_open()))
-		return ta_calloc_cold(n, TA_CALLER);
+		return ta_calloc_cold(n);
 	return ta_calloc_ready(n);
 }
 
@@ -417,13 +499,13 @@ static void *ta_aligned(size_t align, size_t n)
 	return ta_seal(p, n, align);
 }
 
-static void *__attribute__((noinline, cold)) ta_memalign_cold(size_t align, size_t n,
-                                                              const void *ra)
+static void *__attribute__((noinline)) ta_memalign_gated(size_t align, size_t n,
+                                                               const void *ra)
 {
 	struct ta_rules_call c;
 	void *p;
 
-	if (!ta_ready_slow())
+	if (!ta_gate_pass())
 		return ta_boot_alloc(n, align);
 	ta_gate_rules_begin(&c, ra);
 	p = ta_aligned(align, n);
@@ -431,22 +513,27 @@ static void *__attribute__((noinline, cold)) ta_memalign_cold(size_t align, size
 	return p;
 }
 
+static void *__attribute__((noinline, cold)) ta_memalign_cold(size_t align, size_t n)
+{
+	return ta_memalign_gated(align, n, TA_CALLER);
+}
+
 static TA_INLINE void *ta_memalign_at(size_t align, size_t n, const void *ra)
 {
 	if (TA_UNLIKELY(!ta_gate_open()))
-		return ta_memalign_cold(align, n, ra);
+		return ra ? ta_memalign_gated(align, n, ra) : ta_memalign_cold(align, n);
 	return ta_aligned(align, n);
 }
 
 TA_API void *memalign(size_t align, size_t n)
 {
-	return ta_memalign_at(align, n, TA_CALLER);
+	return ta_memalign_at(align, n, TA_TAIL_CALLED);
 }
 
 /* glibc 2.36 makes aligned_alloc an alias of memalign: same semantics here. */
 TA_API void *aligned_alloc(size_t align, size_t n)
 {
-	return ta_memalign_at(align, n, TA_CALLER);
+	return ta_memalign_at(align, n, TA_TAIL_CALLED);
 }
 
 static TA_INLINE int ta_posix_memalign_ready(void **out, size_t align, size_t n)
@@ -457,18 +544,21 @@ static TA_INLINE int ta_posix_memalign_ready(void **out, size_t align, size_t n)
 	err = ta_inner.posix_memalign(&p, align, ta_wrapped_request(n));
 	if (err)
 		return err;
-	*out = ta_seal(p, n, align);
+	p = ta_seal(p, n, align);
+	if (TA_UNLIKELY(!p))
+		return ENOMEM; /* a hard limit */
+	*out = p;
 	return 0;
 }
 
-static int __attribute__((noinline, cold)) ta_posix_memalign_cold(void **out, size_t align,
-                                                                  size_t n, const void *ra)
+static int __attribute__((noinline)) ta_posix_memalign_gated(void **out, size_t align,
+                                                                   size_t n, const void *ra)
 {
 	struct ta_rules_call c;
 	void *p;
 	int err;
 
-	if (!ta_ready_slow()) {
+	if (!ta_gate_pass()) {
 		p = ta_boot_alloc(n, align);
 		if (!p)
 			return ENOMEM;
@@ -481,16 +571,22 @@ static int __attribute__((noinline, cold)) ta_posix_memalign_cold(void **out, si
 	return err;
 }
 
+static int __attribute__((noinline, cold)) ta_posix_memalign_cold(void **out, size_t align,
+                                                                  size_t n)
+{
+	return ta_posix_memalign_gated(out, align, n, TA_CALLER);
+}
+
 TA_API int posix_memalign(void **out, size_t align, size_t n)
 {
 	if (TA_UNLIKELY(!ta_gate_open()))
-		return ta_posix_memalign_cold(out, align, n, TA_CALLER);
+		return ta_posix_memalign_cold(out, align, n);
 	return ta_posix_memalign_ready(out, align, n);
 }
 
 TA_API void *valloc(size_t n)
 {
-	return ta_memalign_at((size_t)sysconf(_SC_PAGESIZE), n, TA_CALLER);
+	return ta_memalign_at((size_t)sysconf(_SC_PAGESIZE), n, TA_TAIL_CALLED);
 }
 
 TA_API void *pvalloc(size_t n)
@@ -503,7 +599,7 @@ TA_API void *pvalloc(size_t n)
 		return NULL;
 	}
 	rounded = (n + page - 1) & ~(page - 1);
-	return ta_memalign_at(page, rounded ? rounded : page, TA_CALLER);
+	return ta_memalign_at(page, rounded ? rounded : page, TA_TAIL_CALLED);
 }
 
 TA_API size_t malloc_usable_size(void *p)
@@ -546,10 +642,13 @@ static void *ta_realloc_copy(void *p, size_t old_usable, size_t n, bool inner_fr
 /* realloc of one of our blocks, the gate passed. */
 static TA_INLINE void *ta_realloc_ready(void *p, size_t n)
 {
+	enum ta_high high = TA_HIGH_OK;
 	struct ta_block b;
 	enum ta_verdict v;
+	struct ta_slot *s;
 	struct ta_tls *t;
 	size_t usable;
+	bool crossed;
 	void *q;
 
 	v = ta_inspect(p, &b);
@@ -570,6 +669,14 @@ static TA_INLINE void *ta_realloc_ready(void *p, size_t n)
 		ta_release(p, &b);
 		return NULL;
 	}
+	/* A hard limit refuses before anything moves: the old block stays. */
+	t = ta_tls_ready();
+	if (TA_UNLIKELY(ta_tls_charge_gid(t)) &&
+	    ta_limit_refuses(ta_tls_charge_slot(t), ta_tls_charge_gid(t),
+	                     (int64_t)n - (b.gid == ta_tls_charge_gid(t) ? (int64_t)b.size : 0))) {
+		errno = ENOMEM;
+		return NULL;
+	}
 	/* A sampled block leaves the sampled heap first: once the inner
 	 * realloc ran, its address may be another thread's new block. */
 	if (TA_UNLIKELY(b.sampled))
@@ -585,28 +692,40 @@ static TA_INLINE void *ta_realloc_ready(void *p, size_t n)
 			ta_flip_freed(p, &b);
 		return NULL;
 	}
-	t = ta_tls_ready();
+	crossed = ta_countdown_take(t, n);
+	if (TA_UNLIKELY(crossed) && ta_sample_poked(t))
+		crossed = false;
 	ta_count_free(t, b.gid, b.size, b.usable);
 	usable = ta_stamp(q, n, ta_tls_charge_gid(t));
 	ta_count_alloc(t, n, usable);
-	if (TA_UNLIKELY(ta_countdown_take(t, n)))
+	s = ta_tls_charge_slot(t);
+	if (TA_LIKELY(s) && TA_UNLIKELY(ta_batch_alloc(s, n)))
+		high = ta_peak_high(s, ta_tls_charge_gid(t), n, false);
+	if (TA_UNLIKELY(crossed))
 		ta_sample_cross(t, q, n, usable, ta_tls_charge_gid(t));
 	if (TA_UNLIKELY(ta_hooks_realloc()))
 		ta_realloc_hooked(p, q, &b, n, usable, t->gid);
+	if (TA_UNLIKELY(high == TA_HIGH_SOFT))
+		ta_limit_soft_fire(ta_tls_charge_gid(t));
 	return q;
 }
 
-static void *__attribute__((noinline, cold)) ta_realloc_cold(void *p, size_t n, const void *ra)
+static void *__attribute__((noinline)) ta_realloc_gated(void *p, size_t n, const void *ra)
 {
 	struct ta_rules_call c;
 	void *q;
 
-	if (!ta_ready_slow())
+	if (!ta_gate_pass())
 		return NULL;
 	ta_gate_rules_begin(&c, ra);
 	q = ta_realloc_ready(p, n);
 	ta_rules_call_end(&c);
 	return q;
+}
+
+static void *__attribute__((noinline, cold)) ta_realloc_cold(void *p, size_t n)
+{
+	return ta_realloc_gated(p, n, TA_CALLER);
 }
 
 static TA_INLINE void *ta_realloc_at(void *p, size_t n, const void *ra)
@@ -620,13 +739,13 @@ static TA_INLINE void *ta_realloc_at(void *p, size_t n, const void *ra)
 		return ta_realloc_copy(p, ta_boot_size(p), n, false);
 	}
 	if (TA_UNLIKELY(!ta_gate_open()))
-		return ta_realloc_cold(p, n, ra);
+		return ra ? ta_realloc_gated(p, n, ra) : ta_realloc_cold(p, n);
 	return ta_realloc_ready(p, n);
 }
 
 TA_API void *realloc(void *p, size_t n)
 {
-	return ta_realloc_at(p, n, TA_CALLER);
+	return ta_realloc_at(p, n, TA_TAIL_CALLED);
 }
 
 TA_API void *reallocarray(void *p, size_t nmemb, size_t size)
@@ -637,7 +756,7 @@ TA_API void *reallocarray(void *p, size_t nmemb, size_t size)
 		errno = ENOMEM;
 		return NULL;
 	}
-	return ta_realloc_at(p, n, TA_CALLER);
+	return ta_realloc_at(p, n, TA_TAIL_CALLED);
 }
 
 /* ---- for operator new and delete (new.c) ---------------------------------- */

@@ -44,7 +44,8 @@ TA_TP_RECORD(realloc, uint64_t in_ptr; uint64_t ptr; uint64_t old_size; uint64_t
 	     uint32_t source_group_id; uint32_t group_id;);
 TA_TP_RECORD(span, uint64_t span_id; uint32_t group_id;);
 TA_TP_RECORD(group_stats, uint32_t group_id; uint64_t allocated_bytes; uint64_t allocated_objects;
-	     uint64_t freed_bytes; uint64_t freed_objects; uint64_t wrapped_bytes_live;);
+	     uint64_t freed_bytes; uint64_t freed_objects; uint64_t wrapped_bytes_live;
+	     uint64_t peak_bytes;);
 #define TA_TP_UNPAREN(...) __VA_ARGS__
 #endif
 
@@ -187,17 +188,32 @@ LTTNG_UST_TRACEPOINT_LOGLEVEL(trackalloc, free_sample, LTTNG_UST_TRACEPOINT_LOGL
 
 LTTNG_UST_TRACEPOINT_EVENT(trackalloc, group_stats,
 	LTTNG_UST_TP_ARGS(uint32_t, group_id, uint64_t, allocated_bytes, uint64_t, allocated_objects,
-	                  uint64_t, freed_bytes, uint64_t, freed_objects, uint64_t, wrapped_bytes_live),
-	TA_TP_FIELDS(group_stats, (group_id, allocated_bytes, allocated_objects, freed_bytes, freed_objects, wrapped_bytes_live),
+	                  uint64_t, freed_bytes, uint64_t, freed_objects, uint64_t, wrapped_bytes_live,
+	                  uint64_t, peak_bytes),
+	TA_TP_FIELDS(group_stats, (group_id, allocated_bytes, allocated_objects, freed_bytes, freed_objects, wrapped_bytes_live, peak_bytes),
 		lttng_ust_field_integer(uint32_t, group_id, group_id)
 		lttng_ust_field_integer(uint64_t, allocated_bytes, allocated_bytes)
 		lttng_ust_field_integer(uint64_t, allocated_objects, allocated_objects)
 		lttng_ust_field_integer(uint64_t, freed_bytes, freed_bytes)
 		lttng_ust_field_integer(uint64_t, freed_objects, freed_objects)
 		lttng_ust_field_integer(uint64_t, wrapped_bytes_live, wrapped_bytes_live)
+		lttng_ust_field_integer(uint64_t, peak_bytes, peak_bytes)
 	)
 )
 LTTNG_UST_TRACEPOINT_LOGLEVEL(trackalloc, group_stats, LTTNG_UST_TRACEPOINT_LOGLEVEL_INFO)
+
+/* A group's live bytes crossed its soft limit (limits.c). */
+LTTNG_UST_TRACEPOINT_EVENT(trackalloc, group_limit,
+	LTTNG_UST_TP_ARGS(uint32_t, group_id, uint64_t, live_bytes, uint64_t, soft_limit,
+	                  uint64_t, hard_limit),
+	LTTNG_UST_TP_FIELDS(
+		lttng_ust_field_integer(uint32_t, group_id, group_id)
+		lttng_ust_field_integer(uint64_t, live_bytes, live_bytes)
+		lttng_ust_field_integer(uint64_t, soft_limit, soft_limit)
+		lttng_ust_field_integer(uint64_t, hard_limit, hard_limit)
+	)
+)
+LTTNG_UST_TRACEPOINT_LOGLEVEL(trackalloc, group_limit, LTTNG_UST_TRACEPOINT_LOGLEVEL_INFO)
 
 #endif /* TRACKALLOC_TP_H */
 

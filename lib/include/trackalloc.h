@@ -376,11 +376,76 @@ struct ta_tracker {
 TA_API int ta_tracker_set(const struct ta_tracker *tracker);
 
 /* ---------------------------------------------------------------------- */
+/* Peaks and limits                                                        */
+/* ---------------------------------------------------------------------- */
+
+/*
+ * A group's live bytes are its requested bytes allocated minus freed, on
+ * every thread. Each thread keeps its own balance in a group and adds it to
+ * the group's shared figure only once it passes TA_PEAK_PRECISION bytes
+ * either way (one atomic add per batch; no shared write per call). An
+ * allocation that takes a thread's balance to a new high since it last
+ * added compares the group's figure with the peak and the limits.
+ *
+ * Precision: exact while one thread allocates and frees in the group
+ * (frees of its blocks by other threads included once those threads added
+ * their balances). With several threads, each other thread's balance not
+ * yet added, at most TA_PEAK_PRECISION bytes either way, makes the error: a
+ * peak may read that much high or low, a hard limit may let the group pass
+ * it or refuse that much early. A thread that exits adds its balance.
+ */
+#define TA_PEAK_PRECISION (256 * 1024)
+
+/**
+ * ta_group_peak - the highest live requested bytes @g has had since it was
+ * registered or its peak was last reset, within TA_PEAK_PRECISION per
+ * thread as above; never less than its exact live bytes now.
+ * Return: 0 or -EINVAL (@g or @peak_live_bytes NULL).
+ */
+TA_API int ta_group_peak(const ta_group *g, uint64_t *peak_live_bytes);
+
+/** ta_group_peak_reset - start @g's peak again from its live bytes now.
+ *  Return: 0 or -EINVAL. */
+TA_API int ta_group_peak_reset(ta_group *g);
+
+/**
+ * ta_group_limit_set - bound @g's live bytes; 0 means no limit.
+ * @soft:    when an allocation takes @g above @soft, @on_soft (if not NULL)
+ *           is called once, on that thread after the allocation completed,
+ *           with @g's live bytes and @ctx, and the trackalloc:group_limit
+ *           event is emitted; it fires again only after @g went back to
+ *           @soft or below (as seen when a thread adds its balance). The
+ *           callback runs outside the allocator: it may allocate, free and
+ *           call this API (its allocations count in the group active on the
+ *           thread). A group already above @soft fires at its next
+ *           allocation.
+ * @hard:    an allocation that would take @g above @hard fails as if memory
+ *           were exhausted: NULL and errno ENOMEM (malloc, calloc, realloc,
+ *           which keeps the old block, memalign, aligned_alloc, valloc,
+ *           pvalloc), ENOMEM returned (posix_memalign), std::bad_alloc
+ *           (operator new, after the new_handler loop). Counted in
+ *           ta_diag_ext.limit_failures.
+ * Precision as above; the calling thread's own balance is added first, so
+ * its next allocation in @g is checked exactly. Root cannot be limited (the
+ * library's own allocations count there). Not async-signal-safe.
+ * Return: 0; -EINVAL if @g is NULL or root, @soft > @hard (both non-zero),
+ * or a limit above INT64_MAX.
+ */
+TA_API int ta_group_limit_set(ta_group *g, uint64_t soft, uint64_t hard,
+                              void (*on_soft)(ta_group *g, uint64_t live, void *ctx), void *ctx);
+
+/** ta_group_limit_get - @g's limits (either pointer may be NULL).
+ *  Return: 0 or -EINVAL (@g NULL). */
+TA_API int ta_group_limit_get(const ta_group *g, uint64_t *soft, uint64_t *hard);
+
+/* ---------------------------------------------------------------------- */
 /* Rules: groups for code nobody instrumented                              */
 /* ---------------------------------------------------------------------- */
 
 /*
- * A rule set is rules separated by ';'. Each rule is KIND:GLOB=GROUP:
+ * A rule set is rules separated by ';' (none empty). Each rule is
+ * KIND:GLOB=GROUP, at most TA_TAG_VALUE_MAX bytes (its text is its groups'
+ * tag):
  *
  *   thread:GLOB=GROUP  the calling thread's name (pthread_setname_np,
  *                      prctl(PR_SET_NAME), or inherited from the thread

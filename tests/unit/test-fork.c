@@ -23,7 +23,12 @@
 
 #include "ta-check.h"
 
-#if defined(__SANITIZE_THREAD__)
+/* No threads in a child forked from a multithreaded parent under a
+ * sanitizer: GCC 12's ASan and TSan runtimes keep their own allocator locks
+ * across fork, and a child whose parent had a thread inside that allocator
+ * deadlocks creating a thread (seen in ASan's AsanThread::Init; not this
+ * library's code, which the sanitizer's malloc bypasses). */
+#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
 #define CHILD_THREADS 0
 #else
 #define CHILD_THREADS 1

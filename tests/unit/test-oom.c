@@ -2,12 +2,12 @@
 /*
  * Out of memory: with the failing inner allocator (failing-inner.h) linked
  * after the library, every allocation point of group registration, thread
- * set-up, span binding, tracker installation and the exit report is made to
- * fail in turn (the n-th inner allocation, for n = 1, 2, ... until the call
- * makes no n-th one). Each failure must return the documented error, leave
- * the library as it was (the inner allocator holds as many blocks as
- * before: nothing leaked) and crash nothing; the call then succeeds when
- * memory is back.
+ * set-up, span binding, tracker installation, rule sets and the exit report
+ * is made to fail in turn (the n-th inner allocation, for n = 1, 2, ...
+ * until the call makes no n-th one). Each failure must return the
+ * documented error, leave the library as it was (the inner allocator holds
+ * as many blocks as before: nothing leaked) and crash nothing; the call then
+ * succeeds when memory is back.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -244,19 +244,24 @@ static void count_alloc(void *ctx, const void *ptr, size_t size, size_t wrapped,
 	__atomic_add_fetch(&tracked, 1, __ATOMIC_RELAXED);
 }
 
-START_TEST(tracker_set_fails_cleanly)
+/*
+ * Fail the 1st, 2nd, ... inner allocation of @call (which returns 0 or a
+ * negative errno) until it makes no n-th one or succeeds. Each failure must
+ * return -ENOMEM and leave the inner allocator holding what it held, and
+ * @unchanged (if set) checks that the library's state did not change.
+ * Returns how many allocation points failed; *@last is the final result.
+ */
+static unsigned exhaust(int (*call)(void *), void *arg, void (*unchanged)(void *), int *last)
 {
-	const struct ta_tracker t = { .allocated = count_alloc };
 	unsigned points = 0;
 	unsigned long n;
 	int r = -1;
-	void *p;
 
 	for (n = 1; n <= FI_MAX_POINTS; n++) {
 		long live = fi_live();
 
 		fi_fail_nth(n);
-		r = ta_tracker_set(&t);
+		r = call(arg);
 		if (!fi_fail_stop())
 			break;
 		points++;
@@ -264,19 +269,73 @@ START_TEST(tracker_set_fails_cleanly)
 			break;
 		ck_assert_int_eq(r, -ENOMEM);
 		ck_assert_int_eq(fi_live(), live);
-		/* no tracker was installed */
-		tracked = 0;
-		p = tw.malloc(8);
-		tw.free(p);
-		ck_assert_uint_eq(tracked, 0);
+		if (unchanged)
+			unchanged(arg);
 	}
+	ck_assert_uint_lt(n, FI_MAX_POINTS + 1);
+	*last = r;
+	return points;
+}
+
+static int set_tracker(void *arg)
+{
+	return ta_tracker_set(arg);
+}
+
+/* no tracker was installed */
+static void no_tracker(void *arg)
+{
+	void *p;
+
+	(void)arg;
+	tracked = 0;
+	p = tw.malloc(8);
+	tw.free(p);
+	ck_assert_uint_eq(tracked, 0);
+}
+
+START_TEST(tracker_set_fails_cleanly)
+{
+	const struct ta_tracker t = { .allocated = count_alloc };
+	void *p;
+	int r;
+
+	ck_assert_uint_ge(exhaust(set_tracker, (void *)&t, no_tracker, &r), 1);
 	ck_assert_int_eq(r, 0);
-	ck_assert_uint_ge(points, 1);
 	tracked = 0;
 	p = tw.malloc(8);
 	tw.free(p);
 	ck_assert_uint_eq(tracked, 1);
 	ck_assert_int_eq(ta_tracker_set(NULL), 0);
+}
+END_TEST
+
+/* ---- rules ------------------------------------------------------------------- */
+
+static int set_rules(void *arg)
+{
+	return ta_rules_set(arg);
+}
+
+/* no rule is in force: this thread still counts in root */
+static void no_rules(void *arg)
+{
+	(void)arg;
+	ck_assert_ptr_eq(ta_group_current(), ta_group_root());
+}
+
+START_TEST(rules_set_fails_cleanly)
+{
+	int r;
+
+	ck_assert_int_eq(pthread_setname_np(pthread_self(), "oom-rules"), 0);
+	ck_assert_uint_ge(exhaust(set_rules, "thread:oom-*=%n-group;lib:*=%n", no_rules, &r), 1);
+	ck_assert_int_eq(r, 0);
+	/* once memory is back, the rules work */
+	ck_assert_int_eq(ta_rules_set("thread:oom-*=%n-group"), 0);
+	ck_assert_str_eq(ta_group_name(ta_group_current()), "oom-rules-group");
+	ck_assert_int_eq(ta_rules_set(NULL), 0);
+	ck_assert_ptr_eq(ta_group_current(), ta_group_root());
 }
 END_TEST
 
@@ -343,6 +402,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, thread_setup_fails_cleanly);
 	tcase_add_test(tc, span_bind_fails_cleanly);
 	tcase_add_test(tc, tracker_set_fails_cleanly);
+	tcase_add_test(tc, rules_set_fails_cleanly);
 	tcase_add_test(tc, exit_report_fails_cleanly);
 	suite_add_tcase(s, tc);
 	return s;

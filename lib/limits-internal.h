@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Peaks and limits (limits.c): what the wrapper, the thread registry and
+ * the readers call. The wrapper's part is the batch of each counter slot
+ * (ta_batch_alloc/ta_batch_free, ta-internal.h): one add per call, and a
+ * call here when it says so.
+ */
+#ifndef TA_LIMITS_INTERNAL_H
+#define TA_LIMITS_INTERNAL_H
+
+#include "ta-internal.h"
+
+#pragma GCC visibility push(hidden)
+
+enum ta_high {
+	TA_HIGH_OK,     /* allocate */
+	TA_HIGH_REFUSE, /* the group's hard limit refuses it (taken off the batch) */
+	TA_HIGH_SOFT,   /* allocate, then call ta_limit_soft_fire */
+};
+
+/* The allocation of @n bytes made @s's balance a new high: look at group
+ * @gid's peak and limits. Only with @may_refuse can it refuse. */
+enum ta_high ta_peak_high(struct ta_slot *s, uint32_t gid, size_t n, bool may_refuse);
+/* A free took @s's balance below -TA_PEAK_BATCH: share it. */
+void ta_peak_low(struct ta_slot *s, uint32_t gid);
+/* A thread's slot is folded into the totals: its balance too. */
+void ta_peak_fold(uint32_t gid, const struct ta_slot *s);
+/* A count that has no slot (ta_count_*_slow): straight to the group. */
+void ta_peak_slow(uint32_t gid, int64_t delta);
+/* Whether @growth more bytes in @gid would pass its hard limit (realloc asks
+ * before it moves a block); counts the refusal. */
+bool ta_limit_refuses(struct ta_slot *s, uint32_t gid, int64_t growth);
+/* After the allocation that crossed @gid's soft limit. */
+void ta_limit_soft_fire(uint32_t gid);
+/* The peak to report, @live_now being the group's exact live bytes. */
+uint64_t ta_peak_get(const struct ta_group *g, int64_t live_now);
+/* TRACKALLOC_LIMITS (options.c gives the value; groups.c calls
+ * ta_limits_registered for every new group). */
+void ta_limits_env(const char *value);
+void ta_limits_registered(struct ta_group *g);
+
+#pragma GCC visibility pop
+
+#endif /* TA_LIMITS_INTERNAL_H */
