@@ -104,16 +104,27 @@ static const char *source_name(enum rp_source src)
 	}
 }
 
-/* "key=value,key=value" into @buf. */
-static const char *tags_text(const struct rp_group *g, char *buf, size_t len)
+const char *rp_group_rule(const struct rp_group *g)
+{
+	for (uint32_t i = 0; i < g->ntags; i++)
+		if (!strcmp(g->tags[i].key, RP_RULE_TAG))
+			return g->tags[i].value;
+	return NULL;
+}
+
+/* "key=value,key=value" into @buf; without the rule tag when !@rule. */
+static const char *tags_text(const struct rp_group *g, bool rule, char *buf, size_t len)
 {
 	size_t used = 0;
 
 	buf[0] = 0;
 	for (uint32_t i = 0; i < g->ntags && used < len; i++) {
-		int n = snprintf(buf + used, len - used, "%s%s=%s", i ? "," : "", g->tags[i].key,
-		                 g->tags[i].value);
+		int n;
 
+		if (!rule && !strcmp(g->tags[i].key, RP_RULE_TAG))
+			continue;
+		n = snprintf(buf + used, len - used, "%s%s=%s", used ? "," : "", g->tags[i].key,
+		             g->tags[i].value);
 		if (n < 0)
 			break;
 		used += (size_t)n;
@@ -123,17 +134,18 @@ static const char *tags_text(const struct rp_group *g, char *buf, size_t len)
 
 /* ---- table ---------------------------------------------------------------- */
 
-enum { COL_ID, COL_NAME, COL_TAGS, COL_ALLOCS, COL_FREES, COL_BYTES, COL_FREED, COL_PEAK,
+enum { COL_ID, COL_NAME, COL_RULE, COL_TAGS, COL_ALLOCS, COL_FREES, COL_BYTES, COL_FREED, COL_PEAK,
        COL_PEAK_AT, COL_LIVE, COL_BLOCKS, NCOLS };
 
 static const char *const col_head[NCOLS] = {
-	"id", "group", "tags", "allocs", "frees", "bytes alloc", "bytes freed",
+	"id", "group", "rule", "tags", "allocs", "frees", "bytes alloc", "bytes freed",
 	"peak live", "peak at (s)", "live at end", "live blocks",
 };
 
 struct table {
 	char **cells; /* rows * NCOLS */
 	size_t rows, cap;
+	bool rule; /* the rule column is shown (some group has a rule tag) */
 };
 
 static size_t text_width(const char *s)
@@ -192,8 +204,10 @@ static void table_print(FILE *out, struct table *t)
 		for (int c = 0; c < NCOLS; c++) {
 			const char *s = r == 0 ? col_head[c] : t->cells[(r - 1) * NCOLS + c];
 			size_t pad;
-			bool left = c == COL_NAME || c == COL_TAGS;
+			bool left = c == COL_NAME || c == COL_RULE || c == COL_TAGS;
 
+			if (c == COL_RULE && !t->rule)
+				continue;
 			s = s ? s : "";
 			pad = w[c] - text_width(s);
 			if (!left)
@@ -230,8 +244,8 @@ static char *__attribute__((format(printf, 1, 2))) fmt(const char *f, ...)
  * is a lower bound (a lost sample can only hide a higher one).
  */
 static bool counts_row(struct table *t, const struct rp_model *m, const char *id,
-                       const char *name, const char *tags, const struct rp_counts *c,
-                       bool lossy, enum rp_source src)
+                       const char *name, const char *rule, const char *tags,
+                       const struct rp_counts *c, bool lossy, enum rp_source src)
 {
 	const char *lb = lossy ? "≥" : "", *ap = lossy ? "~" : "";
 	const char *pk = src == RP_SOURCE_SAMPLES ? lb : ap;
@@ -240,6 +254,7 @@ static bool counts_row(struct table *t, const struct rp_model *m, const char *id
 
 	cell[COL_ID] = strdup(id);
 	cell[COL_NAME] = strdup(name);
+	cell[COL_RULE] = strdup(rule ? rule : "");
 	cell[COL_TAGS] = strdup(tags);
 	cell[COL_ALLOCS] = fmt("%s%llu", lb, (unsigned long long)c->allocs);
 	cell[COL_FREES] = fmt("%s%llu", lb, (unsigned long long)c->frees);
@@ -284,18 +299,22 @@ static void print_proc_table(FILE *out, const struct rp_model *m, const struct r
 	        p->procname ? p->procname : "?", source_name(src));
 	if (!v)
 		return;
+	for (uint32_t i = 0; i < p->ngroups; i++)
+		t.rule |= rp_group_selected(o, v[i]) && rp_group_rule(v[i]);
 	for (uint32_t i = 0; i < p->ngroups; i++) {
 		char idb[16], nameb[16], tagb[1024];
 
 		if (!rp_group_selected(o, v[i]))
 			continue;
 		snprintf(idb, sizeof(idb), "%u", v[i]->id);
+		/* with a rule column, the rule tag is there rather than in tags */
 		counts_row(&t, m, idb, rp_group_label(v[i], nameb, sizeof(nameb)),
-		           tags_text(v[i], tagb, sizeof(tagb)), group_counts(v[i], src), lossy, src);
+		           rp_group_rule(v[i]), tags_text(v[i], !t.rule, tagb, sizeof(tagb)),
+		           group_counts(v[i], src), lossy, src);
 		shown++;
 	}
 	if (!o->groups && shown > 1)
-		counts_row(&t, m, "", "(all groups)", "",
+		counts_row(&t, m, "", "(all groups)", NULL, "",
 		           src == RP_SOURCE_SAMPLES ? &p->tot_st : &p->tot_ev, lossy, src);
 	if (shown)
 		table_print(out, &t);
@@ -372,9 +391,11 @@ static void print_tsv(FILE *out, const struct rp_model *m, const struct rp_outpu
 	        (unsigned long long)m->discarded_events_msgs_unknown,
 	        (unsigned long long)(m->discarded_packets + m->discarded_packets_msgs_unknown),
 	        (unsigned long long)m->skipped_traces);
+	/* rule: last, so that the columns before it keep their places; tags
+	 * keep every tag, the rule's too */
 	fputs("pid\tprocname\tsource\tgroup_id\tgroup_name\ttags\tallocs\tfrees\tbytes_allocated\t"
 	      "bytes_freed\tpeak_live_bytes\tpeak_time_s\tlive_bytes\tlive_blocks\tunknown_frees\t"
-	      "lower_bound\n", out);
+	      "lower_bound\trule\n", out);
 	for (size_t i = 0; procs && i < m->nprocs; i++) {
 		const struct rp_proc *p = procs[i];
 		enum rp_source src = rp_proc_source(p);
@@ -393,7 +414,7 @@ static void print_tsv(FILE *out, const struct rp_model *m, const struct rp_outpu
 			                           src == RP_SOURCE_SAMPLES ? "samples" : "none", g->id);
 			tsv_text(out, rp_group_label(g, nameb, sizeof(nameb)));
 			fputc('\t', out);
-			tsv_text(out, tags_text(g, tagb, sizeof(tagb)));
+			tsv_text(out, tags_text(g, true, tagb, sizeof(tagb)));
 			fprintf(out, "\t%llu\t%llu\t%llu\t%llu\t%llu\t", (unsigned long long)c->allocs,
 			        (unsigned long long)c->frees, (unsigned long long)c->bytes_alloc,
 			        (unsigned long long)c->bytes_freed, (unsigned long long)c->peak_bytes);
@@ -401,10 +422,12 @@ static void print_tsv(FILE *out, const struct rp_model *m, const struct rp_outpu
 				fprintf(out, "%.9f", rel_s(m, c->peak_ts));
 			else
 				fputc('-', out);
-			fprintf(out, "\t%llu\t%llu\t%llu\t%d\n", (unsigned long long)c->live_bytes,
+			fprintf(out, "\t%llu\t%llu\t%llu\t%d\t", (unsigned long long)c->live_bytes,
 			        (unsigned long long)c->live_blocks,
 			        (unsigned long long)(src == RP_SOURCE_EVENTS ? g->unknown_frees : 0),
 			        proc_lossy(m, p));
+			tsv_text(out, rp_group_rule(g) ? rp_group_rule(g) : "");
+			fputc('\n', out);
 		}
 		free(v);
 	}

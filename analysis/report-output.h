@@ -26,6 +26,10 @@ struct rp_output_opts {
 bool rp_group_selected(const struct rp_output_opts *o, const struct rp_group *g);
 /* The group's display name: its name, or "#ID" in @buf. */
 const char *rp_group_label(const struct rp_group *g, char *buf, size_t len);
+/* The tag a rule's groups carry (trackalloc.h, "Rules"): the rule's text. */
+#define RP_RULE_TAG "rule"
+/* The rule that made group @g (its rule tag), or NULL. */
+const char *rp_group_rule(const struct rp_group *g);
 /* A warning on stderr for each --group selection no group of @m passes. */
 void rp_warn_unmatched_groups(const struct rp_model *m, const struct rp_output_opts *o);
 void rp_print_report(FILE *out, const struct rp_model *m, const struct rp_output_opts *o);

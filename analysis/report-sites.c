@@ -182,13 +182,25 @@ static void print_group_table(FILE *out, const struct rp_model *gm, const struct
 		shown += sel[i];
 	fprintf(out, "\n  group %u ", g->gid);
 	put_clean(out, rp_stacks_group_label(gm, cp->src->pid, g->gid, buf, sizeof(buf)));
-	for (uint32_t t = 0; rg && t < rg->ntags; t++) {
-		fputs(t ? "," : " (", out);
+	/* as the group table shows them: the rule apart, then the other tags */
+	if (rg && rp_group_rule(rg)) {
+		fputs(" [rule ", out);
+		put_clean(out, rp_group_rule(rg));
+		fputc(']', out);
+	}
+	for (uint32_t t = 0, n = 0; rg && t < rg->ntags; t++) {
+		if (!strcmp(rg->tags[t].key, RP_RULE_TAG))
+			continue;
+		fputs(n++ ? "," : " (", out);
 		put_clean(out, rg->tags[t].key);
 		fputc('=', out);
 		put_clean(out, rg->tags[t].value);
-		fputs(t + 1 == rg->ntags ? ")" : "", out);
 	}
+	for (uint32_t t = 0; rg && t < rg->ntags; t++)
+		if (strcmp(rg->tags[t].key, RP_RULE_TAG)) {
+			fputc(')', out);
+			break;
+		}
 	fprintf(out, ": live ~%" PRIu64 " bytes (estimate), allocated ~%" PRIu64 " bytes, %u "
 	        "site(s), %u stack(s)", g->total.live_estimate, g->total.alloc_estimate, g->nsites,
 	        g->ncstacks);
