@@ -12,6 +12,57 @@
 
 #pragma GCC visibility push(hidden)
 
+/* A fresh page: zero counters, empty batches. */
+static inline void ta_page_reset(struct ta_page *pg)
+{
+	uint32_t i;
+
+	for (i = 0; i < TA_PAGE_SLOTS; i++) {
+		struct ta_slot *s = &pg->slot[i];
+
+		s->allocated_bytes = s->allocated_objects = 0;
+		s->freed_bytes = s->freed_objects = s->held = 0;
+		s->rise = 0;
+		s->fall = TA_PEAK_BATCH;
+	}
+}
+
+/* The batch's two updates. The allocation's add sets the flags the branch
+ * tests (x86-64: one add to memory and a jump); so does the free's. True
+ * when the slow path must look (a new local high; a balance to share). */
+static TA_INLINE bool ta_batch_alloc(struct ta_slot *s, uint64_t n)
+{
+	bool high;
+
+	TA_BUMP(&s->fall, n); /* first: the add below leaves the flags */
+#if defined(__x86_64__) && !defined(__SANITIZE_THREAD__)
+	__asm__("addq %2, %0" : "+m"(s->rise), "=@ccg"(high) : "er"(n));
+#else
+	int64_t r = TA_LOAD(&s->rise) + (int64_t)n;
+
+	TA_STORE(&s->rise, r);
+	high = r > 0;
+#endif
+	return high;
+}
+
+static TA_INLINE bool ta_batch_free(struct ta_slot *s, uint64_t n)
+{
+	bool low;
+
+	TA_DROP(&s->rise, n);
+#if defined(__x86_64__) && !defined(__SANITIZE_THREAD__)
+	__asm__("subq %2, %0" : "+m"(s->fall), "=@ccl"(low) : "er"(n));
+#else
+	int64_t f = TA_LOAD(&s->fall) - (int64_t)n;
+
+	TA_STORE(&s->fall, f);
+	low = f < 0;
+#endif
+	return low;
+}
+
+
 enum ta_high {
 	TA_HIGH_OK,     /* allocate */
 	TA_HIGH_REFUSE, /* the group's hard limit refuses it (taken off the batch) */

@@ -20,6 +20,34 @@
 
 #pragma GCC visibility push(hidden)
 
+/*
+ * The sampling countdown (sampling.c): the owner subtracts each size on the
+ * fast path; another thread may only poke it below zero (names.c), so that
+ * the owner's next allocation takes the slow path. Under TSan the owner's
+ * update is spelt as the relaxed atomic load and store it compiles to.
+ */
+static TA_INLINE bool ta_countdown_take(struct ta_tls *t, size_t n)
+{
+#ifdef TA_TSAN
+	int64_t v = TA_LOAD(&t->sample_left) - (int64_t)n;
+
+	TA_STORE(&t->sample_left, v);
+	return v < 0;
+#else
+	return (t->sample_left -= (int64_t)n) < 0;
+#endif
+}
+
+static inline void ta_countdown_set(struct ta_tls *t, int64_t v)
+{
+	TA_STORE(&t->sample_left, v);
+}
+
+static inline void ta_countdown_poke(struct ta_tls *t)
+{
+	TA_STORE(&t->sample_left, INT64_MIN / 2);
+}
+
 /* While sampling is off, a thread looks at the mean again after this many
  * bytes of its own allocations (so that turning it on reaches every thread
  * without touching another thread's state). */

@@ -176,56 +176,6 @@ struct ta_page {
 	struct ta_slot slot[TA_PAGE_SLOTS];
 };
 
-/* A fresh page: zero counters, empty batches. */
-static inline void ta_page_reset(struct ta_page *pg)
-{
-	uint32_t i;
-
-	for (i = 0; i < TA_PAGE_SLOTS; i++) {
-		struct ta_slot *s = &pg->slot[i];
-
-		s->allocated_bytes = s->allocated_objects = 0;
-		s->freed_bytes = s->freed_objects = s->held = 0;
-		s->rise = 0;
-		s->fall = TA_PEAK_BATCH;
-	}
-}
-
-/* The batch's two updates. The allocation's add sets the flags the branch
- * tests (x86-64: one add to memory and a jump); so does the free's. True
- * when the slow path must look (a new local high; a balance to share). */
-static TA_INLINE bool ta_batch_alloc(struct ta_slot *s, uint64_t n)
-{
-	bool high;
-
-	TA_BUMP(&s->fall, n); /* first: the add below leaves the flags */
-#if defined(__x86_64__) && !defined(__SANITIZE_THREAD__)
-	__asm__("addq %2, %0" : "+m"(s->rise), "=@ccg"(high) : "er"(n));
-#else
-	int64_t r = TA_LOAD(&s->rise) + (int64_t)n;
-
-	TA_STORE(&s->rise, r);
-	high = r > 0;
-#endif
-	return high;
-}
-
-static TA_INLINE bool ta_batch_free(struct ta_slot *s, uint64_t n)
-{
-	bool low;
-
-	TA_DROP(&s->rise, n);
-#if defined(__x86_64__) && !defined(__SANITIZE_THREAD__)
-	__asm__("subq %2, %0" : "+m"(s->fall), "=@ccl"(low) : "er"(n));
-#else
-	int64_t f = TA_LOAD(&s->fall) - (int64_t)n;
-
-	TA_STORE(&s->fall, f);
-	low = f < 0;
-#endif
-	return low;
-}
-
 /* One entry of a thread's nesting stack: a guard or a span. */
 struct ta_frame {
 	uint64_t seq;      /* the guard's seq; spans use it too */
@@ -317,33 +267,6 @@ struct ta_tls {
 
 extern TA_TLS struct ta_tls ta_tls;
 
-/*
- * The sampling countdown (sampling.c): the owner subtracts each size on the
- * fast path; another thread may only poke it below zero (names.c), so that
- * the owner's next allocation takes the slow path. Under TSan the owner's
- * update is spelt as the relaxed atomic load and store it compiles to.
- */
-static TA_INLINE bool ta_countdown_take(struct ta_tls *t, size_t n)
-{
-#ifdef TA_TSAN
-	int64_t v = TA_LOAD(&t->sample_left) - (int64_t)n;
-
-	TA_STORE(&t->sample_left, v);
-	return v < 0;
-#else
-	return (t->sample_left -= (int64_t)n) < 0;
-#endif
-}
-
-static inline void ta_countdown_set(struct ta_tls *t, int64_t v)
-{
-	TA_STORE(&t->sample_left, v);
-}
-
-static inline void ta_countdown_poke(struct ta_tls *t)
-{
-	TA_STORE(&t->sample_left, INT64_MIN / 2);
-}
 extern struct cds_list_head ta_threads;
 extern pthread_mutex_t ta_registry_lock;
 

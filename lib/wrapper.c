@@ -17,63 +17,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "hooks-internal.h"
-#include "limits-internal.h"
-#include "rules-internal.h"
-#include "sampling-internal.h"
-#include "ta-internal.h"
-#include "trace-internal.h"
-#include "trailer.h"
+#include "seal.h"
 
 /* C23 free_sized and free_aligned_sized: glibc 2.36 does not declare them. */
 void free_sized(void *p, size_t size);
 void free_aligned_sized(void *p, size_t align, size_t size);
-
-/* The size a plain free does not know. */
-#define TA_ANY_SIZE SIZE_MAX
-
-/* ---- counting ------------------------------------------------------------ */
-
-static TA_INLINE struct ta_tls *ta_tls_ready(void)
-{
-	struct ta_tls *t = &ta_tls;
-
-	if (TA_UNLIKELY(!t->slot))
-		ta_thread_setup(t);
-	return t;
-}
-
-static TA_INLINE void ta_count_alloc(struct ta_tls *t, size_t n, size_t usable)
-{
-	struct ta_slot *s = ta_tls_charge_slot(t);
-
-	if (TA_LIKELY(s)) {
-		TA_BUMP(&s->allocated_bytes, n);
-		TA_BUMP(&s->allocated_objects, 1);
-		TA_BUMP(&s->held, usable + TA_TRAILER);
-	} else {
-		ta_count_alloc_slow(ta_tls_charge_gid(t), n, usable);
-	}
-}
-
-static TA_INLINE void ta_count_free(struct ta_tls *t, uint32_t gid, size_t n, size_t usable)
-{
-	struct ta_slot *s = gid == t->gid ? t->slot : t->th ? ta_thread_slot(t->th, gid) : NULL;
-
-	if (TA_LIKELY(s)) {
-		TA_BUMP(&s->freed_bytes, n);
-		TA_BUMP(&s->freed_objects, 1);
-		TA_DROP(&s->held, usable + TA_TRAILER);
-		if (TA_UNLIKELY(ta_batch_free(s, n)))
-			ta_peak_low(s, gid);
-	} else {
-		ta_count_free_slow(gid, n, usable);
-	}
-}
-
-/* What the seal took off the countdown and the batch before it went slow. */
-#define TA_TOOK_COUNTDOWN 1u
-#define TA_TOOK_BATCH 2u
 
 /*
  * A block the inner allocator cannot size: allocated by its own
@@ -95,8 +43,7 @@ static void *__attribute__((noinline, cold)) ta_seal_unsized(void *p, size_t n, 
  * rename, new rules) is seen before the block is charged, so this very
  * allocation goes to the thread's new group. NULL (ENOMEM) when the group's
  * hard limit refuses the block, which goes back to the inner allocator. */
-static void *__attribute__((noinline)) ta_seal_slow(void *p, size_t n, size_t align,
-                                                    unsigned took)
+void *__attribute__((noinline)) ta_seal_slow(void *p, size_t n, size_t align, unsigned took)
 {
 	enum ta_high high = TA_HIGH_OK;
 	struct ta_slot *s, *was;
@@ -148,46 +95,9 @@ static void *__attribute__((noinline)) ta_seal_slow(void *p, size_t n, size_t al
 	return p;
 }
 
-/*
- * Seal a fresh inner block: trailer, charge to the active group, hooks. The
- * inline part handles the common case, a non-mmapped glibc chunk on a thread
- * with a slot, no hooks, a countdown that does not cross zero and no new
- * high of the batch, without a single call: everything else goes to
- * ta_seal_slow through a tail call.
- */
-static TA_INLINE void *ta_seal(void *p, size_t n, size_t align)
-{
-	struct ta_tls *t = &ta_tls;
-	struct ta_slot *s = t->fast; /* NULL unless glibc's layout is verified */
-	size_t head, usable;
-	uint32_t gid;
-
-	if (TA_UNLIKELY(!s))
-		return ta_seal_slow(p, n, align, 0);
-	head = ta_chunk_head(p);
-	if (TA_UNLIKELY(head & TA_CHUNK_IS_MMAPPED))
-		return ta_seal_slow(p, n, align, 0);
-	/* the sampler's countdown: one subtraction, the same branch as hooks */
-	if (TA_UNLIKELY(ta_countdown_take(t, n) || ta_hooks_alloc(align)))
-		return ta_seal_slow(p, n, align, TA_TOOK_COUNTDOWN);
-	/* the peak's batch: one add, its own branch */
-	if (TA_UNLIKELY(ta_batch_alloc(s, n)))
-		return ta_seal_slow(p, n, align, TA_TOOK_COUNTDOWN | TA_TOOK_BATCH);
-	usable = ta_chunk_size(head) - 8;
-	gid = t->gid;
-	/* glibc splits what it does not need off a chunk: the slack of a
-	 * non-mmapped chunk always fits, no ext block here */
-	ta_trailer_store(p, usable,
-	                 ta_trailer_make(p, ta_trailer_pack(gid, usable - TA_TRAILER - n), ta_secret));
-	TA_BUMP(&s->allocated_bytes, n);
-	TA_BUMP(&s->allocated_objects, 1);
-	TA_BUMP(&s->held, usable + TA_TRAILER); /* the chunk size */
-	return p;
-}
-
 /* The gate is not TA_INNER_READY: resolve the inner allocator, or act on a
  * pending attach request. True when the inner allocator can be used. */
-static bool __attribute__((noinline, cold)) ta_ready_slow(void)
+bool __attribute__((noinline, cold)) ta_ready_slow(void)
 {
 	if (ta_inner_attach_take())
 		ta_trace_attach();
@@ -196,54 +106,9 @@ static bool __attribute__((noinline, cold)) ta_ready_slow(void)
 	return __atomic_load_n(&ta_inner_state, __ATOMIC_ACQUIRE) >= TA_INNER_READY;
 }
 
-/* The gate's one load: true when it is plain TA_INNER_READY. */
-static TA_INLINE bool ta_gate_open(void)
-{
-	return TA_LIKELY(__atomic_load_n(&ta_inner_state, __ATOMIC_ACQUIRE) == TA_INNER_READY);
-}
-
-/* A closed gate's code: true when the allocator can be used. Lib rules
- * alone (the gate's resting state while they are in force) cost one
- * compare; anything else goes to ta_ready_slow. */
-static TA_INLINE bool ta_gate_pass(void)
-{
-	if (TA_LIKELY(__atomic_load_n(&ta_inner_state, __ATOMIC_ACQUIRE) ==
-	              (TA_INNER_READY | TA_GATE_RULES)))
-		return true;
-	return ta_ready_slow();
-}
-
-/* Past a closed gate, ready: a rules call for the call returning to @ra if
- * lib rules are in force. */
-static TA_INLINE void ta_gate_rules_begin(struct ta_rules_call *c, const void *ra)
-{
-	c->gid = UINT32_MAX;
-	if (__atomic_load_n(&ta_inner_state, __ATOMIC_RELAXED) & TA_GATE_RULES)
-		ta_rules_call_begin(c, ra);
-}
-
-#define TA_CALLER __builtin_return_address(0)
-
-/*
- * The return address costs the fast path nothing: the public entry points
- * reach a closed gate's code through a tail call (TA_TAIL_CALLED as @ra),
- * so the cold function's own return address is the program's call. Built
- * without tail calls (-O0), it is an address in this library, and the lib
- * rules look up the stack past it (modules.c): slower, same answer.
- */
-#define TA_TAIL_CALLED NULL
-
-/* Request size for the inner allocator; SIZE_MAX when n + trailer overflows,
- * which makes the inner allocator fail with its own errno (ENOMEM, or EINVAL
- * first for a bad alignment), exactly as it would without us. */
-static TA_INLINE size_t ta_wrapped_request(size_t n)
-{
-	return TA_LIKELY(n <= SIZE_MAX - 2 * TA_TRAILER) ? n + TA_TRAILER : SIZE_MAX;
-}
-
 /* The inner allocator failed: NULL (its errno stays), or inside a reserve
  * section a block of the start-up arena. */
-static void *__attribute__((noinline, cold)) ta_inner_failed(size_t n)
+void *__attribute__((noinline, cold)) ta_inner_failed(size_t n)
 {
 	if (!ta_tls.reserve)
 		return NULL;
@@ -490,135 +355,6 @@ TA_API void *calloc(size_t nmemb, size_t size)
 	return ta_calloc_ready(n);
 }
 
-static void *ta_aligned(size_t align, size_t n)
-{
-	void *p = ta_inner.memalign(align, ta_wrapped_request(n));
-
-	if (TA_UNLIKELY(!p))
-		return NULL;
-	return ta_seal(p, n, align);
-}
-
-static void *__attribute__((noinline)) ta_memalign_gated(size_t align, size_t n,
-                                                               const void *ra)
-{
-	struct ta_rules_call c;
-	void *p;
-
-	if (!ta_gate_pass())
-		return ta_boot_alloc(n, align);
-	ta_gate_rules_begin(&c, ra);
-	p = ta_aligned(align, n);
-	ta_rules_call_end(&c);
-	return p;
-}
-
-static void *__attribute__((noinline, cold)) ta_memalign_cold(size_t align, size_t n)
-{
-	return ta_memalign_gated(align, n, TA_CALLER);
-}
-
-static TA_INLINE void *ta_memalign_at(size_t align, size_t n, const void *ra)
-{
-	if (TA_UNLIKELY(!ta_gate_open()))
-		return ra ? ta_memalign_gated(align, n, ra) : ta_memalign_cold(align, n);
-	return ta_aligned(align, n);
-}
-
-TA_API void *memalign(size_t align, size_t n)
-{
-	return ta_memalign_at(align, n, TA_TAIL_CALLED);
-}
-
-/* glibc 2.36 makes aligned_alloc an alias of memalign: same semantics here. */
-TA_API void *aligned_alloc(size_t align, size_t n)
-{
-	return ta_memalign_at(align, n, TA_TAIL_CALLED);
-}
-
-static TA_INLINE int ta_posix_memalign_ready(void **out, size_t align, size_t n)
-{
-	void *p;
-	int err;
-
-	err = ta_inner.posix_memalign(&p, align, ta_wrapped_request(n));
-	if (err)
-		return err;
-	p = ta_seal(p, n, align);
-	if (TA_UNLIKELY(!p))
-		return ENOMEM; /* a hard limit */
-	*out = p;
-	return 0;
-}
-
-static int __attribute__((noinline)) ta_posix_memalign_gated(void **out, size_t align,
-                                                                   size_t n, const void *ra)
-{
-	struct ta_rules_call c;
-	void *p;
-	int err;
-
-	if (!ta_gate_pass()) {
-		p = ta_boot_alloc(n, align);
-		if (!p)
-			return ENOMEM;
-		*out = p;
-		return 0;
-	}
-	ta_gate_rules_begin(&c, ra);
-	err = ta_posix_memalign_ready(out, align, n);
-	ta_rules_call_end(&c);
-	return err;
-}
-
-static int __attribute__((noinline, cold)) ta_posix_memalign_cold(void **out, size_t align,
-                                                                  size_t n)
-{
-	return ta_posix_memalign_gated(out, align, n, TA_CALLER);
-}
-
-TA_API int posix_memalign(void **out, size_t align, size_t n)
-{
-	if (TA_UNLIKELY(!ta_gate_open()))
-		return ta_posix_memalign_cold(out, align, n);
-	return ta_posix_memalign_ready(out, align, n);
-}
-
-TA_API void *valloc(size_t n)
-{
-	return ta_memalign_at((size_t)sysconf(_SC_PAGESIZE), n, TA_TAIL_CALLED);
-}
-
-TA_API void *pvalloc(size_t n)
-{
-	size_t page = (size_t)sysconf(_SC_PAGESIZE);
-	size_t rounded;
-
-	if (TA_UNLIKELY(n > SIZE_MAX - page)) {
-		errno = ENOMEM;
-		return NULL;
-	}
-	rounded = (n + page - 1) & ~(page - 1);
-	return ta_memalign_at(page, rounded ? rounded : page, TA_TAIL_CALLED);
-}
-
-TA_API size_t malloc_usable_size(void *p)
-{
-	struct ta_block b;
-	enum ta_verdict v;
-
-	if (!p)
-		return 0;
-	if (ta_boot_owns(p))
-		return ta_boot_size(p);
-	if (!ta_gate_open() && !ta_ready_slow())
-		return 0;
-	v = ta_inspect(p, &b);
-	if (v == TA_OWN)
-		return ta_block_usable(&b);
-	return v == TA_FREED ? 0 : ta_inner.malloc_usable_size(p);
-}
-
 static void __attribute__((noinline)) ta_realloc_hooked(void *p, void *q,
                                                        const struct ta_block *b, size_t n,
                                                        size_t usable, uint32_t cur)
@@ -765,7 +501,7 @@ void *ta_new_alloc(size_t n, size_t align, const void *ra)
 {
 	if (align <= 16)
 		return ta_malloc_at(n, ra);
-	return ta_memalign_at(align, n, ra);
+	return ta_memalign_from(align, n, ra);
 }
 
 void ta_free_sized(void *p, size_t size)
