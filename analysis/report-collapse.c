@@ -488,10 +488,17 @@ static bool collapse_proc(struct rc_result *res, const struct rs_proc *p, struct
 
 bool rc_collapse(const struct rs_model *m, struct rc_result *out, bool progress)
 {
+	return rc_collapse_with(m, NULL, out, progress);
+}
+
+bool rc_collapse_with(const struct rs_model *m, struct rsym *sym, struct rc_result *out,
+                      bool progress)
+{
 	uint64_t frames = 0;
 
 	memset(out, 0, sizeof(*out));
-	out->sym = rsym_new();
+	out->sym = sym ? sym : rsym_new();
+	out->sym_borrowed = sym != NULL;
 	out->procs = calloc(m->nprocs + 1, sizeof(*out->procs));
 	if (!out->sym || !out->procs)
 		return false;
@@ -522,6 +529,7 @@ void rc_free(struct rc_result *r)
 		free(p->seq);
 	}
 	free(r->procs);
-	rsym_free(r->sym);
+	if (!r->sym_borrowed)
+		rsym_free(r->sym);
 	memset(r, 0, sizeof(*r));
 }

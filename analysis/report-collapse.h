@@ -69,6 +69,7 @@ struct rc_result {
 	struct rc_proc *procs;       /* as in the model */
 	size_t nprocs;
 	struct rsym *sym;
+	bool sym_borrowed;           /* rc_collapse_with(): the caller owns sym */
 	uint64_t addresses;          /* distinct addresses symbolised */
 };
 
@@ -78,6 +79,11 @@ struct rc_result {
  * call rc_free() anyway).
  */
 bool rc_collapse(const struct rs_model *m, struct rc_result *out, bool progress);
+/* The same with the caller's symboliser @sym, which rc_free() leaves alone:
+ * a caller that collapses the same processes again and again (trackalloc
+ * top) opens each binary once. */
+bool rc_collapse_with(const struct rs_model *m, struct rsym *sym, struct rc_result *out,
+                      bool progress);
 void rc_free(struct rc_result *r);
 
 /* Whether a function name is the allocator's own (exposed for tests). */
