@@ -37,7 +37,7 @@
 #include "top-term.h"
 #include "top-view.h"
 
-#define PREFIX "trackalloc top: "
+#define PREFIX "trackalloc: top: "
 
 enum { EXIT_USAGE = 1, EXIT_FAILED = 2 };
 
