@@ -57,7 +57,7 @@ true &
 gone=$!
 wait "$gone"
 while [ -d "/proc/$gone" ]; do gone=$((gone + 7919)); done
-sleep 60 &
+sleep 600 &
 plain=$!
 LT_PIDS+=("$plain")
 ph_start ok
@@ -67,12 +67,11 @@ ok=$(ph_pid ok) off=$(ph_pid off)
 # PATH without lttng (nolttng/) and without lttng-relayd (norelayd/)
 for d in nolttng norelayd; do
 	mkdir "$LT_TMP/$d"
-	for f in /usr/local/bin/* /usr/bin/* /usr/sbin/*; do
-		b=${f##*/}
-		case $d:$b in nolttng:lttng* | norelayd:lttng-relayd) continue ;; esac
-		[ -e "$LT_TMP/$d/$b" ] || ln -s "$f" "$LT_TMP/$d/$b"
+	for b in /usr/local/bin /usr/bin /usr/sbin; do
+		ln -s "$b"/* "$LT_TMP/$d/" 2>/dev/null # the first of each name
 	done
 done
+rm -f "$LT_TMP"/nolttng/lttng* "$LT_TMP/norelayd/lttng-relayd"
 read -r free1 free2 < <("$LT_PY" -c 'import socket
 s = [socket.socket() for _ in range(2)]
 for x in s: x.bind(("127.0.0.1", 0))
