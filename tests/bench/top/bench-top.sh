@@ -47,7 +47,7 @@ cpu_ticks() { # PID: utime + stime, in clock ticks
 # appends its figures to $LT_TMP/MODE.{cpu,wall}, and for watched the CPU
 # share of top's viewer and relay daemon to $LT_TMP/watch.cpu.
 one_round() {
-	local mode=$1 n=$2 ctl out pid top= line
+	local mode=$1 n=$2 ctl out pid line top=""
 	ctl="$LT_TMP/ctl-$mode-$n" out="$LT_TMP/$mode-$n.out"
 	mkdir -p "$ctl"
 	env LD_PRELOAD="$LIB" timeout 300 "$WATCHED" "$pairs" 5 "$ctl" >"$out" 2>"$out.err" &

@@ -10,9 +10,12 @@
 #
 #   top-bad-input.sh TRACKALLOC LIBTRACKALLOC PHASES
 set -uo pipefail
+# shellcheck source=../lttng/lib.sh
 . "$(dirname "$0")/../lttng/lib.sh"
+# shellcheck source=top-lib.sh
 . "$(dirname "$0")/top-lib.sh"
 TA=${1:?usage: $0 TRACKALLOC LIBTRACKALLOC PHASES}
+# shellcheck disable=SC2034 # LIB and PHASES: for top-lib.sh
 LIB=${2:?} PHASES=${3:?}
 lt_need_exe setsid
 lt_need_exe tmux
@@ -105,8 +108,9 @@ cat "$LT_TMP/small.cap" "$LT_TMP/small.exit"
 grep -q 'TOP-EXIT=0' "$LT_TMP/small.exit" && bad "top on a small terminal exited with 0"
 [ "$(wc -l <"$LT_TMP/small.cap")" = 1 ] || bad "not one line on the small terminal"
 grep -q 'the terminal is too small (50x10)' "$LT_TMP/small.cap" || bad "the small terminal is not said"
-[ -z "$(timeout 10 lttng list 2>/dev/null | grep -E 'trackalloc-top-')" ] ||
+if timeout 10 lttng list 2>/dev/null | grep -qE 'trackalloc-top-'; then
 	echo "note: a trackalloc-top session exists (another run on this machine?)"
+fi
 tmx kill-server 2>/dev/null
 
 ph_stop ok

@@ -17,9 +17,12 @@
 #
 #   top-batch.sh TRACKALLOC LIBTRACKALLOC PHASES
 set -uo pipefail
+# shellcheck source=../lttng/lib.sh
 . "$(dirname "$0")/../lttng/lib.sh"
+# shellcheck source=top-lib.sh
 . "$(dirname "$0")/top-lib.sh"
 TA=${1:?usage: $0 TRACKALLOC LIBTRACKALLOC PHASES}
+# shellcheck disable=SC2034 # LIB and PHASES: for top-lib.sh
 LIB=${2:?} PHASES=${3:?}
 lt_need_exe lttng-relayd
 lt_need_exe setsid
@@ -77,9 +80,10 @@ n=$(grep -c '^trackalloc top ' "$LT_TMP/b.top")
 echo "$n tables"
 [ "$n" = 3 ] || bad "-n 3 printed $n tables"
 grep -q $'\033' "$LT_TMP/b.top" && bad "escape sequences on a pipe"
-grep -qE "^ *$pid R phases +parser +lang=c +716800 +0 +716800 +0$" "$LT_TMP/b.top" &&
-	grep -qE "^ *$pid R phases +cache +tier=hot,owner=phases +307200 +0 +307200 +0$" "$LT_TMP/b.top" ||
+if ! grep -qE "^ *$pid R phases +parser +lang=c +716800 +0 +716800 +0$" "$LT_TMP/b.top" ||
+	! grep -qE "^ *$pid R phases +cache +tier=hot,owner=phases +307200 +0 +307200 +0$" "$LT_TMP/b.top"; then
 	bad "the piped tables do not show phase 1"
+fi
 ph_stop b
 
 echo "== C. --stacks"

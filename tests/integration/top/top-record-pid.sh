@@ -14,9 +14,12 @@
 #
 #   top-record-pid.sh TRACKALLOC LIBTRACKALLOC PHASES
 set -uo pipefail
+# shellcheck source=../lttng/lib.sh
 . "$(dirname "$0")/../lttng/lib.sh"
+# shellcheck source=top-lib.sh
 . "$(dirname "$0")/top-lib.sh"
 TA=${1:?usage: $0 TRACKALLOC LIBTRACKALLOC PHASES}
+# shellcheck disable=SC2034 # LIB and PHASES: for top-lib.sh
 LIB=${2:?} PHASES=${3:?}
 lt_need_exe setsid
 lt_init

@@ -15,9 +15,12 @@
 #
 #   top-screen.sh TRACKALLOC LIBTRACKALLOC PHASES
 set -uo pipefail
+# shellcheck source=../lttng/lib.sh
 . "$(dirname "$0")/../lttng/lib.sh"
+# shellcheck source=top-lib.sh
 . "$(dirname "$0")/top-lib.sh"
 TA=${1:?usage: $0 TRACKALLOC LIBTRACKALLOC PHASES}
+# shellcheck disable=SC2034 # LIB and PHASES: for top-lib.sh
 LIB=${2:?} PHASES=${3:?}
 lt_need_exe tmux
 lt_need_exe lttng-relayd
@@ -116,8 +119,9 @@ tmx send-keys -t a k Up
 sleep 0.3
 s3=$(selected a)
 echo "selected after g: $s0, after j $s1, after Down $s2, after k Up $s3"
-[ "$s0" = cache ] && [ "$s1" = parser ] && [ "$s2" != parser ] && [ -n "$s2" ] &&
-	[ "$s3" = cache ] || bad "the selection does not follow j/k and the arrows"
+if [ "$s0" != cache ] || [ "$s1" != parser ] || [ "$s2" != root ] || [ "$s3" != cache ]; then
+	bad "the selection does not follow g, j/k and the arrows"
+fi
 sorts=$(title a | sed -n 's/.*sort: //p')
 for _ in 1 2 3 4 5; do
 	tmx send-keys -t a s
