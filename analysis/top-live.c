@@ -57,6 +57,7 @@ struct tl_live {
 	char *failure;
 	bool consumed;          /* the sink's last call had messages */
 	bool sink_failed;       /* the sink stopped the graph: failure says why */
+	struct tm_proc *last;   /* the process of the previous event */
 };
 
 static void __attribute__((format(printf, 2, 3))) set_failure(struct tl_live *l, const char *fmt, ...)
@@ -406,9 +407,11 @@ static bool handle_event(struct tl_live *l, const bt_message *msg)
 		}
 		return true;
 	}
-	p = tm_proc(l->m, pid);
+	/* a process's events come in runs (per-CPU packets) */
+	p = l->last && l->last->pid == pid ? l->last : tm_proc(l->m, pid);
 	if (!p)
 		return true; /* the model counts what it dropped */
+	l->last = p;
 	l->m->events++;
 	if (c->ctx_procname >= 0)
 		tm_proc_set_procname(l->m, p, member_str(ctx, c->ctx_procname));

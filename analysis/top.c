@@ -500,7 +500,14 @@ int main(int argc, char **argv)
 			status = EXIT_FAILED;
 			goto out;
 		}
-		if (tl_step(L.l) != TL_BUSY)
+		enum tl_status st = tl_step(L.l);
+
+		if (st == TL_FAILED) {
+			fprintf(stderr, PREFIX "%s\n", tl_failure(L.l));
+			status = EXIT_FAILED;
+			goto out;
+		}
+		if (st != TL_BUSY)
 			nap(20);
 	}
 	if (quit_signal)
