@@ -7,9 +7,12 @@
 #      malloc-pairs workload, preloaded, in a group) with no session (no
 #      LTTng-UST in the process), attached but with no session (LTTng-UST
 #      loaded), and while `trackalloc top -p PID --batch` watches it at the
-#      default interval (1 s); rounds alternate. Figures: the median over
+#      default interval (1 s); the modes alternate, each round starting
+#      with the next one. Figures: the median over
 #      rounds of each round's median loop, in ns per pair of the loop
-#      thread's CPU time and of wall time, with ratios to no session; and
+#      thread's CPU time, of the whole process's (the library's sampler
+#      thread and LTTng-UST's included) and of wall time, with ratios to
+#      no session; and
 #      the CPU that watching costs outside the program (the viewer and its
 #      relay daemon, in % of one CPU);
 #  (b) the delay from an allocation to top showing it: bench-delay makes a
@@ -81,6 +84,7 @@ one_round() {
 	line=$(grep '^cpu_ns_per_pair' "$out")
 	echo "$line" | awk '{print $4}' >>"$LT_TMP/$mode.cpu"
 	echo "$line" | awk '{print $8}' >>"$LT_TMP/$mode.wall"
+	echo "$line" | awk '{print $10}' >>"$LT_TMP/$mode.proc"
 	if [ -n "$top" ]; then
 		awk -v t=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" -v w=$((w1 - w0)) \
 			'BEGIN {printf "%.2f\n", 100 * t / hz / (w / 1e9)}' >>"$LT_TMP/watch.cpu"
@@ -92,24 +96,28 @@ one_round() {
 }
 
 echo "== (a) the cost of being watched: $runs rounds of 5 loops of $pairs pairs"
+modes=(plain attached watched)
 for ((r = 1; r <= runs; r++)); do
-	for mode in plain attached watched; do
-		one_round "$mode" "$r"
+	# each round starts with another mode: none always runs first
+	for ((m = 0; m < 3; m++)); do
+		one_round "${modes[(r + m) % 3]}" "$r"
 	done
 	echo "round $r: plain $(tail -n1 "$LT_TMP/plain.cpu"), attached $(tail -n1 "$LT_TMP/attached.cpu")," \
 		"watched $(tail -n1 "$LT_TMP/watched.cpu") ns/pair (CPU)"
 done
 p_cpu=$(median "$LT_TMP/plain.cpu") p_wall=$(median "$LT_TMP/plain.wall")
-printf '%-44s %10s %10s %8s %8s\n' "" "CPU ns" "wall ns" "CPU x" "wall x"
+p_proc=$(median "$LT_TMP/plain.proc")
+printf '%-44s %8s %8s %8s %7s %7s %7s\n' "" "thread" "process" "wall" "thr x" "proc x" "wall x"
 for mode in plain attached watched; do
-	c=$(median "$LT_TMP/$mode.cpu") w=$(median "$LT_TMP/$mode.wall")
+	c=$(median "$LT_TMP/$mode.cpu") w=$(median "$LT_TMP/$mode.wall") pr=$(median "$LT_TMP/$mode.proc")
 	case $mode in
 	plain) label="preloaded, no session (no LTTng-UST)" ;;
 	attached) label="attached (LTTng-UST loaded), no session" ;;
 	watched) label="watched by trackalloc top (1 s interval)" ;;
 	esac
-	printf '%-44s %10s %10s %8s %8s\n' "$label" "$c" "$w" \
+	printf '%-44s %8s %8s %8s %7s %7s %7s\n' "$label" "$c" "$pr" "$w" \
 		"$(awk -v a="$c" -v b="$p_cpu" 'BEGIN {printf "%.3f", a / b}')" \
+		"$(awk -v a="$pr" -v b="$p_proc" 'BEGIN {printf "%.3f", a / b}')" \
 		"$(awk -v a="$w" -v b="$p_wall" 'BEGIN {printf "%.3f", a / b}')"
 done
 echo "viewer and relay daemon while watching: $(median "$LT_TMP/watch.cpu") % of one CPU (median)"
