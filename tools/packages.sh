@@ -98,6 +98,7 @@ DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recomme
 for f in /usr/bin/trackalloc /usr/share/trackalloc/trackalloc.xml \
 	/usr/share/trackalloc/plot.py /usr/libexec/trackalloc/trackalloc-report \
 	/usr/libexec/trackalloc/trackalloc-attach /usr/libexec/trackalloc/trackalloc-gate \
+	/usr/libexec/trackalloc/trackalloc-top \
 	/usr/share/man/man1/trackalloc.1.gz /usr/share/man/man3/trackalloc.3.gz; do
 	dpkg -S "$f" >/dev/null 2>&1 || ta_fail "no package installed $f"
 done

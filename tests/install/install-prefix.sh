@@ -69,6 +69,7 @@ fi
 if [ "$lttng" = true ]; then
 	need_file "$libdir/libtrackalloc-lttng.so.1"
 	need_file "$prefix/libexec/trackalloc/trackalloc-attach" x
+	[ "$analysis" != true ] || need_file "$prefix/libexec/trackalloc/trackalloc-top" x
 fi
 [ "$gate" != true ] || need_file "$prefix/libexec/trackalloc/trackalloc-gate" x
 if [ "$man" = true ]; then
@@ -86,7 +87,7 @@ if [ "$man" = true ]; then
 		ta_fail "trackalloc(1) does not name the installed helpers' directory"
 fi
 # nothing under its build-time name, no helper on PATH
-for stray in bin/trackalloc.installed bin/trackalloc-report bin/trackalloc-attach bin/trackalloc-gate; do
+for stray in bin/trackalloc.installed bin/trackalloc-report bin/trackalloc-attach bin/trackalloc-gate bin/trackalloc-top; do
 	[ ! -e "$prefix/$stray" ] || ta_fail "$stray is installed"
 done
 echo "installed files: ok ($(find "$prefix" -type f | wc -l) files)"
