@@ -200,6 +200,11 @@ void tm_on_stats(struct tm_model *m, struct tm_proc *p, uint32_t gid, const stru
 		m->last_ts = s->ts;
 	if (g->sampled && s->ts < g->cur.ts)
 		return;
+	if (!g->sampled) {
+		/* the first refresh's rates: since the first sample */
+		g->snap = *s;
+		g->snap_valid = true;
+	}
 	g->cur = *s;
 	g->sampled = true;
 }

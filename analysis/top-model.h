@@ -39,7 +39,7 @@ struct tm_group {
 	char *tags_text;   /* "key=value,key=value" ("" without tags) */
 	bool sampled;      /* cur holds a sample */
 	struct tm_sample cur;
-	struct tm_sample snap; /* cur at the previous refresh */
+	struct tm_sample snap; /* cur at the previous refresh (the first sample before one) */
 	bool snap_valid;
 	double change_per_s; /* live bytes per second between the last two refreshes */
 	double allocs_per_s;
