@@ -10,7 +10,8 @@ Both modes check that the TSV's last column is in_process_peak_bytes, that
 '# limit_columns' line naming their columns, and that the table shows the
 same figures: each group's 'in-process peak' cell, and a section after the
 process's table, "N limit crossing(s) ...", one row per crossing (time,
-group, live bytes, soft and hard limit, '-' for none).
+group, live bytes, soft and hard limit, '-' for none; of more than 40,
+the first and last 20 and a line "... N more").
 
 synthetic: JSON is what make-ctf.py printed for its limits or limits-old
 trace: per process and group the trace's peak and the in-process peak
@@ -31,6 +32,7 @@ import sys
 
 LIMIT_COLUMNS = ["pid", "procname", "group_id", "group_name", "time_s", "live_bytes",
                  "soft_limit", "hard_limit"]
+SHOWN = 40  # RP_CROSSINGS_SHOWN: crossings of a process in the table
 failures = []
 
 
@@ -74,7 +76,7 @@ def read_table(path):
             m = re.match(r"process (\d+) \(", line)
             if m:
                 cur = procs[int(m.group(1))] = {"head": None, "rows": {}, "count": None,
-                                               "crossings": []}
+                                               "crossings": [], "more": None}
                 mode = "groups"
                 continue
             if cur is None:
@@ -88,7 +90,9 @@ def read_table(path):
                 cur["rows"][int(line.split()[0])] = line
             elif mode == "crossings-head":
                 mode = "crossings"
-            elif mode == "crossings" and line.startswith("     ") and "more (" not in line:
+            elif mode == "crossings" and re.match(r" +\.\.\. \d+ more \(", line):
+                cur["more"] = int(line.split()[1])
+            elif mode == "crossings" and line.startswith("     "):
                 cur["crossings"].append(line.split())
             elif mode == "crossings":
                 mode = None
@@ -128,6 +132,12 @@ def check_table_crossings(table, pid, want):
         fail("process %d: the table says %s limit crossings, expected %d"
              % (pid, sec["count"], len(want)))
     shown = [tuple(r) for r in sec["crossings"]]
+    more = None
+    if len(want) > SHOWN:
+        want, more = want[:SHOWN // 2] + want[-(SHOWN // 2):], len(want) - SHOWN
+    if sec["more"] != more:
+        fail("process %d: the table says %s more crossings, expected %s"
+             % (pid, sec["more"], more))
     expect = [("%.6f" % t if t is not None else None, name, str(live),
                str(soft) if soft else "-", str(hard) if hard else "-")
               for t, name, live, soft, hard in want]

@@ -18,6 +18,8 @@ microseconds from the first event:
        2600 us, then all freed; peak_bytes 3000. root (0): peak_bytes 0.
 
 limits-old: the same without group_limit and without peak_bytes.
+limits-many: limits with 45 more crossings of jobs (soft 2048), 100 us
+apart from 8000 us on: more than the table shows of a process.
 """
 import json
 import os
@@ -148,7 +150,10 @@ event {
 FULL, COUNTERS = (4242, "synth-full"), (4343, "synth-counters")
 
 
-def events(old):
+MANY = [(8000 + 100 * i, 2049 + 16 * i) for i in range(45)]
+
+
+def events(old, many):
     """(time_us, process, event id, payload bytes) in time order."""
     ev = []
 
@@ -194,10 +199,12 @@ def events(old):
     stats(6000, FULL, 1, 6700, 7, 5200, 6, 1500)
     stats(7000, COUNTERS, 0, 0, 0, 0, 0, 0)
     stats(7000, COUNTERS, 1, 3000, 3, 3000, 3, 3000)
+    for t, live in MANY if many else []:
+        limit(t, COUNTERS, 1, live, 2048, 0)
     return sorted(ev, key=lambda e: e[0])
 
 
-def expected(old):
+def expected(old, many):
     """What the report must show: per pid, per group id, and the crossings."""
     def peak(v):
         return None if old else v
@@ -221,20 +228,21 @@ def expected(old):
                 "procname": COUNTERS[1], "source": "samples",
                 "groups": {"0": {"name": "root", "peak": 0, "inproc_peak": peak(0)},
                            "1": {"name": "jobs", "peak": 3000, "inproc_peak": peak(3000)}},
-                "crossings": [] if old else [crossing(3600, 1, 3000, 2048, 0)],
+                "crossings": [] if old else [crossing(3600, 1, 3000, 2048, 0)] +
+                [crossing(t, 1, live, 2048, 0) for t, live in (MANY if many else [])],
             },
         },
     }
 
 
-def write(out, old):
+def write(out, old, many=False):
     trace_uuid = uuid.uuid4()
     os.makedirs(out, exist_ok=True)
     with open(os.path.join(out, "metadata"), "w", encoding="ascii") as f:
         f.write(METADATA % {"uuid": str(trace_uuid),
                             "peak_field": "" if old else "\n\t\tuint64_t _peak_bytes;",
                             "limit_event": "" if old else LIMIT_EVENT})
-    ev = events(old)
+    ev = events(old, many)
     body = b""
     for t, (pid, procname), eid, payload in ev:
         body += struct.pack("<IQii", eid, t * 1000, pid, pid) + procname.encode() + b"\0"
@@ -245,5 +253,5 @@ def write(out, old):
     packet += struct.pack("<QQQQ", size_bits, size_bits, ev[0][0] * 1000, ev[-1][0] * 1000)
     with open(os.path.join(out, "stream_0"), "wb") as f:
         f.write(packet + body)
-    print(json.dumps(expected(old), indent=1, sort_keys=True))
+    print(json.dumps(expected(old, many), indent=1, sort_keys=True))
     return 0

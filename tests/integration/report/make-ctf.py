@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 """Write a small, valid CTF 1.8 trace.
 
-    /usr/bin/python3 make-ctf.py OUTDIR other|empty|limits|limits-old
+    /usr/bin/python3 make-ctf.py OUTDIR other|empty|limits|limits-old|limits-many
 
 other: three events of a made-up provider ("other:hello");
 empty: the same metadata and one packet with no event in it.
@@ -14,7 +14,8 @@ in-process peaks and limit crossings: group_stats with peak_bytes and
 group_limit events, in a process with alloc/free events and in one with
 group_stats samples only. limits-old: the same events as a release from
 before peak_bytes and group_limit existed writes them (no such field, no
-such event). Prints what the report must show, as JSON, on stdout.
+such event); limits-many: limits with 45 more crossings. Prints what the
+report must show, as JSON, on stdout.
 """
 import os
 import struct
@@ -76,12 +77,13 @@ event {
 
 
 def main(argv):
-    if len(argv) != 3 or argv[2] not in ("other", "empty", "limits", "limits-old"):
-        print("usage: make-ctf.py OUTDIR other|empty|limits|limits-old", file=sys.stderr)
+    kinds = ("other", "empty", "limits", "limits-old", "limits-many")
+    if len(argv) != 3 or argv[2] not in kinds:
+        print("usage: make-ctf.py OUTDIR " + "|".join(kinds), file=sys.stderr)
         return 2
     out, kind = argv[1], argv[2]
     if kind.startswith("limits"):
-        return ctf_limits.write(out, kind == "limits-old")
+        return ctf_limits.write(out, kind == "limits-old", kind == "limits-many")
     trace_uuid = uuid.uuid4()
     os.makedirs(out, exist_ok=True)
     with open(os.path.join(out, "metadata"), "w", encoding="ascii") as f:
