@@ -22,7 +22,8 @@
 #   prints has the crossings section; the table, TSV and --plot SVG show
 #   both crossings with the live bytes the program's callback was given,
 #   the group's in-process and trace peaks equal to its ta_group_peak, and
-#   its soft and hard limits as dashed lines.
+#   its soft and hard limits as dashed lines; and the same crossings and
+#   in-process peak with record --mode=counters (group_stats samples only).
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -114,6 +115,18 @@ recorded)
 	grep '^# limit' "$LT_TMP/tsv"
 	check recorded --program "$LT_TMP/rec.out" --tsv "$LT_TMP/tsv" --table "$LT_TMP/table" \
 		--svg "$LT_TMP/plot.svg"
+	lt_bounded 120 "$cmd" record --mode=counters -o "$LT_TMP/counters" -- "$prog" \
+		>"$LT_TMP/counters.out" 2>"$LT_TMP/counters.err"
+	status=$?
+	if [ "$status" != 0 ]; then
+		cat "$LT_TMP/counters.err" >&2
+		lt_fail "trackalloc record --mode=counters limits-prog: exit status $status"
+	fi
+	sed -n '/^process /,$p' "$LT_TMP/counters.out"
+	report "$LT_TMP/counters.table" "$LT_TMP/counters"
+	report "$LT_TMP/counters.tsv" --format=tsv "$LT_TMP/counters"
+	check recorded --counters --program "$LT_TMP/counters.out" --tsv "$LT_TMP/counters.tsv" \
+		--table "$LT_TMP/counters.table"
 	;;
 *)
 	echo "usage: $0 synthetic TRACKALLOC_REPORT | recorded TRACKALLOC LIMITS_PROG" >&2
