@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Limits on one thread (trackalloc.h, "Peaks and limits"): the soft
- * callback runs once per crossing, on the allocating thread after the
- * allocation, and may allocate, free and call the API; a hard limit refuses
- * exactly the allocation that would take the group over it, in every
- * allocation function with that function's own error contract, while other
- * groups allocate freely; raising or removing it lets allocations through;
- * struct ta_diag_ext counts each refusal.
+ * Hard limits on one thread (trackalloc.h, "Peaks and limits"): the exact
+ * allocation that would take the group over its limit fails, in every
+ * allocation function with that function's own error contract (NULL and
+ * ENOMEM; posix_memalign returns ENOMEM and leaves *out alone; realloc
+ * keeps the old block intact), while other groups allocate freely;
+ * nothing of a refused allocation is counted, and struct ta_diag_ext
+ * counts each refusal once; raising or removing the limit lets
+ * allocations through. The soft limit crossed by each function calls back.
  *
  * Nothing is asserted while a test's group is active (ta-check.h).
  */
@@ -15,276 +16,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "ta-check.h"
-
-#define KIB 1024u
-
-static uint64_t live_of(const ta_group *g)
-{
-	struct ta_stats s = stats_of(g);
-
-	return s.allocated_bytes - s.freed_bytes;
-}
-
-/* ta_diag_ext.limit_failures; no assertion (also read inside groups). */
-static uint64_t refusals(void)
-{
-	struct ta_diag_ext d;
-
-	if (ta_diag_ext_read(&d, sizeof(d)) != 0)
-		return UINT64_MAX / 2;
-	return d.limit_failures;
-}
-
-/* ---- the soft limit ----------------------------------------------------- */
-
-#define MAXCALLS 64
-
-struct soft_log {
-	ta_group *expect_g;
-	int calls;
-	uint64_t live[MAXCALLS];      /* the callback's argument */
-	uint64_t stats_live[MAXCALLS]; /* ta_group_stats from inside */
-	int right_group, right_current, api_ok;
-	/* a cache the callback trims, and a block it keeps per call */
-	void **cache;
-	size_t *ncache;
-	void *kept[MAXCALLS];
-	/* a new soft limit the callback sets, doubling (0: none) */
-	uint64_t raise_to;
-};
-
-static void on_soft(ta_group *g, uint64_t live, void *ctx)
-{
-	struct soft_log *log = ctx;
-	struct ta_stats st;
-	uint64_t peak, soft, hard;
-	int i = log->calls++;
-
-	if (i >= MAXCALLS)
-		return;
-	log->live[i] = live;
-	log->right_group += g == log->expect_g;
-	log->right_current += ta_group_current() == log->expect_g;
-	if (ta_group_stats(g, &st) == 0 && ta_group_peak(g, &peak) == 0 &&
-	    ta_group_limit_get(g, &soft, &hard) == 0)
-		log->api_ok++;
-	log->stats_live[i] = st.allocated_bytes - st.freed_bytes;
-	if (log->cache) {
-		while (*log->ncache)
-			tw.free(log->cache[--*log->ncache]);
-	}
-	/* the callback allocates: counted in the thread's active group, g */
-	log->kept[i] = tw.malloc(100);
-	if (log->raise_to) {
-		if (ta_group_limit_set(g, log->raise_to, 0, on_soft, log) == 0)
-			log->api_ok++;
-		log->raise_to *= 2;
-	}
-}
-
-START_TEST(soft_once_per_crossing)
-{
-	ta_group *g = group_new("soft-once");
-	static struct soft_log log;
-	static void *b[1024];
-	static int up1[1024], up2[1024];
-	const uint64_t soft = 1024 * KIB;
-	size_t n = 0, i;
-	int after_wobble, after_down;
-	ta_guard guard;
-
-	memset(&log, 0, sizeof(log));
-	log.expect_g = g;
-	ck_assert_int_eq(ta_group_limit_set(g, soft, 0, on_soft, &log), 0);
-	guard = ta_group_enter(g);
-	/* up to 1.5 MiB in 4 KiB blocks: 256 of them are exactly the limit */
-	for (; n < 384; n++) {
-		b[n] = tw.malloc(4 * KIB);
-		up1[n] = log.calls;
-	}
-	/* wobble above the limit: nothing seen below it */
-	for (i = 0; i < 20; i++) {
-		tw.free(b[--n]);
-		b[n] = tw.malloc(4 * KIB);
-		n++;
-	}
-	after_wobble = log.calls;
-	/* down to 512 KiB: more than TA_PEAK_PRECISION freed below the limit */
-	while (n > 128)
-		tw.free(b[--n]);
-	after_down = log.calls;
-	/* and over it again: the second crossing */
-	for (; n < 384; n++) {
-		b[n] = tw.malloc(4 * KIB);
-		up2[n] = log.calls;
-	}
-	ta_guard_exit(&guard);
-	while (n)
-		tw.free(b[--n]);
-	for (i = 0; i < (size_t)log.calls && i < MAXCALLS; i++)
-		tw.free(log.kept[i]);
-
-	/* not at 1 MiB exactly: at the allocation that passed it, once */
-	for (i = 0; i < 256; i++)
-		ck_assert_msg(up1[i] == 0, "block %zu: %d calls", i, up1[i]);
-	for (i = 256; i < 384; i++)
-		ck_assert_msg(up1[i] == 1, "block %zu: %d calls", i, up1[i]);
-	ck_assert_uint_eq(log.live[0], 257 * 4 * KIB);
-	ck_assert_uint_eq(log.stats_live[0], 257 * 4 * KIB);
-	ck_assert_int_eq(after_wobble, 1);
-	ck_assert_int_eq(after_down, 1);
-	/* the second crossing: 256 blocks and the first call's 100 bytes are
-	 * the first figure over 1 MiB */
-	for (i = 128; i < 255; i++)
-		ck_assert_msg(up2[i] == 1, "again, block %zu: %d calls", i, up2[i]);
-	for (i = 255; i < 384; i++)
-		ck_assert_msg(up2[i] == 2, "again, block %zu: %d calls", i, up2[i]);
-	ck_assert_int_eq(log.calls, 2);
-	ck_assert_uint_eq(log.live[1], 256 * 4 * KIB + 100);
-	ck_assert_uint_eq(log.stats_live[1], 256 * 4 * KIB + 100);
-	ck_assert_int_eq(log.right_group, 2);
-	ck_assert_int_eq(log.right_current, 2);
-	ck_assert_int_eq(log.api_ok, 2);
-	ck_assert_uint_eq(live_of(g), 0);
-}
-END_TEST
-
-START_TEST(soft_callback_trims_cache)
-{
-	/* The callback empties a cache the program fills: the cache never
-	 * stays above the limit, and the callback's own allocations and frees
-	 * count in the group. The expected calls follow from the sizes alone:
-	 * one thread, and each trim frees more than twice TA_PEAK_PRECISION,
-	 * so the thread's balance passes -TA_PEAK_PRECISION during it and the
-	 * return below the limit is seen (the re-arm, trackalloc.h). */
-	ta_group *g = group_new("soft-cache");
-	static struct soft_log log;
-	static void *cache[1024];
-	static size_t ncache;
-	const uint64_t soft = 1024 * KIB, each = 4 * KIB;
-	const size_t total = 2000;
-	uint64_t sim_live = 0, sim_calls = 0, sim_first_live[MAXCALLS], max_cache = 0, left;
-	struct ta_stats s0, s1;
-	size_t i;
-	ta_guard guard;
-
-	memset(&log, 0, sizeof(log));
-	log.expect_g = g;
-	log.cache = cache;
-	log.ncache = &ncache;
-	ncache = 0;
-	ck_assert_int_eq(ta_group_limit_set(g, soft, 0, on_soft, &log), 0);
-	s0 = stats_of(g);
-	guard = ta_group_enter(g);
-	for (i = 0; i < total; i++) {
-		void *p = tw.malloc(each); /* may trim the cache */
-
-		cache[ncache++] = p;
-		if (ncache > max_cache)
-			max_cache = ncache;
-	}
-	ta_guard_exit(&guard);
-	s1 = stats_of(g);
-	left = ncache;
-	while (ncache)
-		tw.free(cache[--ncache]);
-	for (i = 0; i < (size_t)log.calls && i < MAXCALLS; i++)
-		tw.free(log.kept[i]);
-
-	/* the same, simulated */
-	{
-		uint64_t in_cache = 0;
-
-		for (i = 0; i < total; i++) {
-			sim_live += each;
-			if (sim_live > soft) {
-				if (sim_calls < MAXCALLS)
-					sim_first_live[sim_calls] = sim_live;
-				sim_calls++;
-				sim_live -= in_cache * each;
-				in_cache = 0;
-				sim_live += 100;
-			}
-			in_cache++; /* the block that crossed stays */
-		}
-	}
-	ck_assert_uint_ge(sim_calls, 7);
-	ck_assert_int_eq(log.calls, (int)sim_calls);
-	for (i = 0; i < sim_calls; i++)
-		ck_assert_uint_eq(log.live[i], sim_first_live[i]);
-	ck_assert_int_eq(log.right_group, log.calls);
-	ck_assert_int_eq(log.api_ok, log.calls);
-	ck_assert_uint_le(max_cache * each, soft + each);
-	/* everything the callback allocated and freed counted in g */
-	ck_assert_uint_eq(s1.allocated_bytes - s0.allocated_bytes, total * each + 100 * sim_calls);
-	ck_assert_uint_eq(s1.allocated_objects - s0.allocated_objects, total + sim_calls);
-	ck_assert_uint_eq(s1.freed_objects - s0.freed_objects, total - left);
-	ck_assert_uint_eq(s1.freed_bytes - s0.freed_bytes, (total - left) * each);
-}
-END_TEST
-
-START_TEST(soft_callback_raises_its_limit)
-{
-	/* ta_group_limit_set from the callback: each new limit fires once. */
-	ta_group *g = group_new("soft-raise");
-	static struct soft_log log;
-	static void *b[512];
-	size_t n, i;
-	ta_guard guard;
-
-	memset(&log, 0, sizeof(log));
-	log.expect_g = g;
-	log.raise_to = 512 * KIB;
-	ck_assert_int_eq(ta_group_limit_set(g, 256 * KIB, 0, on_soft, &log), 0);
-	guard = ta_group_enter(g);
-	for (n = 0; n < 384; n++) /* 1.5 MiB */
-		b[n] = tw.malloc(4 * KIB);
-	ta_guard_exit(&guard);
-	for (i = 0; i < n; i++)
-		tw.free(b[i]);
-	for (i = 0; i < (size_t)log.calls && i < MAXCALLS; i++)
-		tw.free(log.kept[i]);
-
-	ck_assert_int_eq(log.calls, 3);
-	ck_assert_uint_eq(log.live[0], 65 * 4 * KIB);
-	ck_assert_uint_eq(log.live[1], 128 * 4 * KIB + 100);
-	ck_assert_uint_eq(log.live[2], 256 * 4 * KIB + 200);
-	ck_assert_int_eq(log.api_ok, 6);
-}
-END_TEST
-
-START_TEST(soft_set_above_fires_at_next_allocation)
-{
-	ta_group *g = group_new("soft-late");
-	static struct soft_log log;
-	static void *b[300];
-	void *one;
-	size_t n;
-	int before, after;
-	ta_guard guard;
-
-	memset(&log, 0, sizeof(log));
-	log.expect_g = g;
-	guard = ta_group_enter(g);
-	for (n = 0; n < 300; n++)
-		b[n] = tw.malloc(1000);
-	tw.free(b[--n]); /* below the thread's high: the next one is no new high */
-	before = log.calls;
-	(void)ta_group_limit_set(g, 100000, 0, on_soft, &log);
-	one = tw.malloc(1);
-	after = log.calls;
-	ta_guard_exit(&guard);
-	tw.free(one);
-	while (n)
-		tw.free(b[--n]);
-	tw.free(log.kept[0]);
-
-	ck_assert_int_eq(before, 0);
-	ck_assert_int_eq(after, 1);
-	ck_assert_uint_eq(log.live[0], 299 * 1000 + 1);
-}
-END_TEST
+#include "ta-limits-test.h"
 
 /* ---- the hard limit ------------------------------------------------------ */
 
@@ -620,15 +352,9 @@ END_TEST
 
 Suite *unit_suite(void)
 {
-	Suite *s = suite_create("limits");
-	TCase *tc = tcase_new("soft");
+	Suite *s = suite_create("limits-hard");
+	TCase *tc = tcase_new("hard");
 
-	tcase_add_test(tc, soft_once_per_crossing);
-	tcase_add_test(tc, soft_callback_trims_cache);
-	tcase_add_test(tc, soft_callback_raises_its_limit);
-	tcase_add_test(tc, soft_set_above_fires_at_next_allocation);
-	suite_add_tcase(s, tc);
-	tc = tcase_new("hard");
 	tcase_add_test(tc, hard_refuses_exactly);
 	tcase_add_test(tc, hard_set_below_own_high);
 	tcase_add_test(tc, hard_raise_and_remove);
