@@ -5,12 +5,15 @@
  * allocation (counted when it runs), with the group's live bytes; it may
  * allocate, free and call the API, ta_group_limit_set included; it fires
  * again once the group was seen back at or below the limit; a limit set
- * below the live bytes fires at the next allocation.
+ * below the live bytes fires at the next allocation. And a callback
+ * replaced while another thread crosses the limit: each call gets the
+ * context set with its own function, never another's.
  *
  * Nothing is asserted while a test's group is active (ta-check.h).
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -219,6 +222,70 @@ START_TEST(soft_set_above_fires_at_next_allocation)
 }
 END_TEST
 
+/* ---- the callback and its context, replaced during crossings ------------- */
+
+static int tag_a, tag_b;
+static int pair_calls, pair_mismatches, stress_done;
+
+static void cb_a(ta_group *g, uint64_t live, void *ctx)
+{
+	(void)g;
+	(void)live;
+	__atomic_add_fetch(&pair_calls, 1, __ATOMIC_RELAXED);
+	if (ctx != &tag_a)
+		__atomic_add_fetch(&pair_mismatches, 1, __ATOMIC_RELAXED);
+}
+
+static void cb_b(ta_group *g, uint64_t live, void *ctx)
+{
+	(void)g;
+	(void)live;
+	__atomic_add_fetch(&pair_calls, 1, __ATOMIC_RELAXED);
+	if (ctx != &tag_b)
+		__atomic_add_fetch(&pair_mismatches, 1, __ATOMIC_RELAXED);
+}
+
+/* Up 300 000 and down again, many times, crossing the soft limit. */
+static void *cross_often(void *arg)
+{
+	static void *b[300];
+	ta_guard guard = ta_group_enter(arg);
+	int round, i;
+
+	for (round = 0; round < 60; round++) {
+		for (i = 0; i < 300; i++)
+			b[i] = tw.malloc(1000);
+		for (i = 0; i < 300; i++)
+			tw.free(b[i]);
+	}
+	ta_guard_exit(&guard);
+	__atomic_store_n(&stress_done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+START_TEST(callback_replaced_during_crossings)
+{
+	ta_group *g = group_new("soft-pairs");
+	pthread_t th;
+	int sets = 0;
+
+	pair_calls = pair_mismatches = stress_done = 0;
+	ck_assert_int_eq(ta_group_limit_set(g, 64000, 0, cb_a, &tag_a), 0);
+	ck_assert_int_eq(pthread_create(&th, NULL, cross_often, g), 0);
+	/* each set re-arms the limit too: the crossings keep coming */
+	while (!__atomic_load_n(&stress_done, __ATOMIC_ACQUIRE)) {
+		(void)ta_group_limit_set(g, 64000, 0, cb_b, &tag_b);
+		(void)ta_group_limit_set(g, 64000, 0, cb_a, &tag_a);
+		sets += 2;
+	}
+	pthread_join(th, NULL);
+	ck_assert_int_gt(sets, 0);
+	ck_assert_int_gt(pair_calls, 0);
+	ck_assert_int_eq(pair_mismatches, 0);
+	ck_assert_uint_eq(live_of(g), 0);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("limits-soft");
@@ -228,6 +295,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, soft_callback_trims_cache);
 	tcase_add_test(tc, soft_callback_raises_its_limit);
 	tcase_add_test(tc, soft_set_above_fires_at_next_allocation);
+	tcase_add_test(tc, callback_replaced_during_crossings);
 	suite_add_tcase(s, tc);
 	return s;
 }

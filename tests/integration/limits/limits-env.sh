@@ -36,19 +36,23 @@ grep -qx 'malloc: 60 blocks of 1024 bytes' "$TA_TMP/plain.out" ||
 n=0
 # run LIMITS: the program preloaded with the app rule and LIMITS; output,
 # stderr and report in $TA_TMP/$n.{out,err,json}. Fails unless it exits
-# with $status.
+# with $status. With $explicit set, the program registers app itself.
+explicit=
 run() {
-	local st=0
+	local st=0 rules='lib:exe=app'
 	n=$((n + 1))
-	env TRACKALLOC_GROUPS='lib:exe=app' TRACKALLOC_LIMITS="$1" TRACKALLOC_REPORT="$TA_TMP/$n.json" \
-		LD_PRELOAD="$lib" "$prog" $status >"$TA_TMP/$n.out" 2>"$TA_TMP/$n.err" || st=$?
+	[ -n "$explicit" ] && rules=
+	env TRACKALLOC_GROUPS="$rules" TRACKALLOC_LIMITS="$1" TRACKALLOC_REPORT="$TA_TMP/$n.json" \
+		LD_PRELOAD="$lib" "$prog" $status $explicit >"$TA_TMP/$n.out" 2>"$TA_TMP/$n.err" || st=$?
 	[ $st -eq $status ] || { ta_show stderr "$TA_TMP/$n.err"; ta_fail "case $n (${1:0:60}): exit status $st"; }
 }
 
 # app_is SOFT HARD PEAK: app's limits and peak in the last run's report.
 app_is() {
+	local tag=(--expect-tag "app.rule=lib:exe=app")
+	[ -n "$explicit" ] && tag=()
 	ta_check_report "$TA_TMP/$n.json" --expect "app.soft_limit=$1" --expect "app.hard_limit=$2" \
-		--expect "app.peak_bytes=$3" --expect-tag "app.rule=lib:exe=app"
+		--expect "app.peak_bytes=$3" "${tag[@]}"
 }
 
 # ---- limits that apply ------------------------------------------------------
@@ -74,13 +78,17 @@ limited() {
 		{ ta_show expected "$TA_TMP/limited.want"; ta_show got "$TA_TMP/$n.out"; ta_fail "case $n ($1): not refused as expected"; }
 	# one thread: the peak is exact, 50 blocks
 	app_is "$2" 51200 51200
-	echo "limited as expected: ${1:0:60}"
+	echo "limited as expected${explicit:+ (app registered by the program)}: ${1:0:60}"
 }
 
 limited 'app=20K:50K' 20480
 limited 'app=0:50K' 0
 limited 'other=1K:2K;app=20K:50K;third=1M:1G' 20480
 limited 'app=20480:51200' 20480
+# a group the program registers itself (through the API) is limited the same
+explicit=explicit
+limited 'app=20K:50K' 20480
+explicit=
 # 64 entries, the most: taken, the last one applies
 many=$(for i in $(seq 63); do printf 'g%d=1K:2K;' "$i"; done)
 limited "${many}app=20K:50K" 20480

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * An unmodified program for TRACKALLOC_LIMITS (limits-env.sh): it does not
- * link libtrackalloc and knows nothing of groups. Under
- * TRACKALLOC_GROUPS='lib:exe=app' every allocation it makes itself is
- * charged to the rule group "app". Compiled without optimisation and
- * without builtins, so that every call below is made.
+ * link libtrackalloc. Under TRACKALLOC_GROUPS='lib:exe=app' every
+ * allocation it makes itself is charged to the rule group "app". With
+ * "explicit" as its second argument it registers and enters "app" itself,
+ * through the preloaded library's API found with dlsym (without the
+ * preload it runs in no group). Compiled without optimisation and without
+ * builtins, so that every call below is made.
  *
  * It allocates 1024-byte blocks, 60 at most, until one fails, then, with
  * those blocks still held, tries each allocation function once (1 byte,
@@ -13,10 +15,12 @@
  * happened (stdio's buffer comes after): one line per step, the same on
  * every run that refuses nothing.
  *
- *   ta-limits-prog [EXIT_STATUS]   exits with EXIT_STATUS (default 0)
+ *   ta-limits-prog [EXIT_STATUS [explicit]]   exits with EXIT_STATUS (default 0)
  */
 #define _GNU_SOURCE
+#include <dlfcn.h>
 #include <errno.h>
+#include <stdint.h>
 #include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,12 +49,38 @@ static void result(const char *what, void *p, int err, const char *extra)
 	free(p);
 }
 
+/* trackalloc.h's ta_guard, by value */
+struct guard {
+	uint64_t seq;
+	uint32_t depth, gid;
+};
+
+/* Enter the group "app" when the preloaded library is there. */
+static void enter_app(void)
+{
+	void *(*reg)(const char *, const void *, size_t);
+	struct guard (*enter)(void *);
+	void *sym_reg = dlsym(RTLD_DEFAULT, "ta_group_register");
+	void *sym_enter = dlsym(RTLD_DEFAULT, "ta_group_enter");
+	void *app;
+
+	if (!sym_reg || !sym_enter)
+		return;
+	memcpy(&reg, &sym_reg, sizeof(reg));
+	memcpy(&enter, &sym_enter, sizeof(enter));
+	app = reg("app", NULL, 0);
+	if (app)
+		(void)enter(app); /* until exit */
+}
+
 int main(int argc, char **argv)
 {
 	int status = argc > 1 ? atoi(argv[1]) : 0, n = 0, err = 0, i;
 	void *p, *q = (void *)&line, *kept;
 	char *old;
 
+	if (argc > 2 && strcmp(argv[2], "explicit") == 0)
+		enter_app();
 	for (; n < MAXBLK; n++) {
 		errno = 0;
 		p = malloc(BLK);
