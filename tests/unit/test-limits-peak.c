@@ -163,13 +163,12 @@ START_TEST(peak_of_fresh_group_is_zero)
 END_TEST
 
 /* Small blocks, so that the thread's balance moves by small steps. */
-static void *fill(void **out, size_t count, size_t each)
+static void fill(void **out, size_t count, size_t each)
 {
 	size_t i;
 
 	for (i = 0; i < count; i++)
 		out[i] = tw.malloc(each);
-	return out[0];
 }
 
 static void drain(void **blocks, size_t count)
