@@ -76,6 +76,7 @@ static struct ta_thread *ta_thread_alloc(struct ta_tls *t)
 	th->lib_call = 0;
 	th->base_gid = 0;
 	th->name_gen = th->name_seen = 0;
+	th->batch_gen = th->batch_seen = 0;
 	th->mcache_gen = 0;
 	th->self = pthread_self();
 	th->tls = t; /* before it is listed: a renamer pokes it through this */
