@@ -414,7 +414,8 @@ TA_API int ta_group_peak_reset(ta_group *g);
  *           is called once, on that thread after the allocation completed,
  *           with @g's live bytes and @ctx, and the trackalloc:group_limit
  *           event is emitted; it fires again only after @g went back to
- *           @soft or below (as seen when a thread adds its balance). The
+ *           @soft or below (seen by the free that takes it there on a
+ *           thread that saw it above, within the precision below). The
  *           callback runs outside the allocator: it may allocate, free and
  *           call this API (its allocations count in the group active on the
  *           thread). A group already above @soft fires at its next
