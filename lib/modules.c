@@ -46,6 +46,26 @@ uint64_t ta_modules_gen;
 
 /* ---- the table ----------------------------------------------------------- */
 
+bool ta_object_code(const struct dl_phdr_info *info, uintptr_t *lo, uintptr_t *hi)
+{
+	int i;
+
+	*lo = UINTPTR_MAX;
+	*hi = 0;
+	for (i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		uintptr_t start = info->dlpi_addr + ph->p_vaddr;
+
+		if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X))
+			continue;
+		if (start < *lo)
+			*lo = start;
+		if (start + ph->p_memsz > *hi)
+			*hi = start + ph->p_memsz;
+	}
+	return *hi > *lo;
+}
+
 struct ta_scan {
 	struct ta_mod *mods;
 	size_t n, cap;
@@ -66,26 +86,14 @@ static bool ta_file_walks(const char *file, uintptr_t lo, uintptr_t hi)
 static int ta_scan_one(struct dl_phdr_info *info, size_t size, void *arg)
 {
 	struct ta_scan *sc = arg;
-	uintptr_t lo = UINTPTR_MAX, hi = 0;
+	uintptr_t lo, hi;
 	const char *name = info->dlpi_name, *slash;
 	struct ta_mod *m;
-	int i;
 
 	(void)size;
 	sc->adds = info->dlpi_adds;
 	sc->subs = info->dlpi_subs;
-	for (i = 0; i < info->dlpi_phnum; i++) {
-		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-		uintptr_t start = info->dlpi_addr + ph->p_vaddr;
-
-		if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X))
-			continue;
-		if (start < lo)
-			lo = start;
-		if (start + ph->p_memsz > hi)
-			hi = start + ph->p_memsz;
-	}
-	if (hi <= lo)
+	if (!ta_object_code(info, &lo, &hi))
 		return 0;
 	if (sc->n == sc->cap) {
 		sc->overflow = true;

@@ -64,6 +64,10 @@ bool ta_sample_poked(struct ta_tls *t);
 /* The wrapper: a block with the sampled mark is released (free, realloc). */
 void ta_sample_forget(void *p, size_t size, uint32_t gid);
 
+/* The span of a loaded object's executable segments (modules.c): false
+ * when it has none. */
+struct dl_phdr_info;
+bool ta_object_code(const struct dl_phdr_info *info, uintptr_t *lo, uintptr_t *hi);
 /* stacks.c: load libunwind and the sampler's libm functions (once;
  * outside malloc). */
 extern double (*ta_log)(double);

@@ -94,22 +94,10 @@ static void ta_math_load(void)
 
 static int ta_self_range(struct dl_phdr_info *info, size_t size, void *arg)
 {
-	uintptr_t self = (uintptr_t)arg, lo = UINTPTR_MAX, hi = 0;
-	int i;
+	uintptr_t self = (uintptr_t)arg, lo, hi;
 
 	(void)size;
-	for (i = 0; i < info->dlpi_phnum; i++) {
-		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-		uintptr_t start = info->dlpi_addr + ph->p_vaddr;
-
-		if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X))
-			continue;
-		if (start < lo)
-			lo = start;
-		if (start + ph->p_memsz > hi)
-			hi = start + ph->p_memsz;
-	}
-	if (self < lo || self >= hi)
+	if (!ta_object_code(info, &lo, &hi) || self < lo || self >= hi)
 		return 0;
 	ta_self_lo = lo;
 	ta_self_hi = hi;
