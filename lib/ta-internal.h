@@ -269,6 +269,11 @@ struct ta_tls {
 	uint32_t in_sample;     /* > 0 while this thread takes a sample */
 	uint32_t sample_armed;  /* sample_left was drawn with sampling on */
 	uint64_t sample_rng;    /* the sampler's generator; 0 until seeded */
+	/* the group (and this thread's slot of it) the last lib-rule call was
+	 * charged to: free's fast path looks here when a block is not in the
+	 * active group (rules-internal.h); UINT32_MAX: none */
+	uint32_t rule_gid;
+	struct ta_slot *rule_slot;
 };
 
 extern TA_TLS struct ta_tls ta_tls;

@@ -19,7 +19,7 @@
 #include "rules-internal.h"
 #include "ta-internal.h"
 
-TA_TLS struct ta_tls ta_tls;
+TA_TLS struct ta_tls ta_tls = { .rule_gid = UINT32_MAX };
 
 CDS_LIST_HEAD(ta_threads);
 static CDS_LIST_HEAD(ta_threads_free);
