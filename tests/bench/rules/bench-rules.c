@@ -17,6 +17,8 @@
  *           caller is libc
  *   new     ::operator new + sized ::operator delete, from the program's C++
  *           code (bench-rules-cxx only)
+ *   deep    strdup + free as in strdup, with BENCH_DEEP more frames of the
+ *           program's below the loop (a deeper stack, as in an interpreter)
  *
  * One thread, started by main (so that it inherits the program's name, as a
  * thread rule sees it), runs a warm-up of BENCH_SEQ pairs, then REPS timed
@@ -46,6 +48,7 @@
 #include "bench-rules.h"
 
 #define BENCH_LIVE 64
+#define BENCH_DEEP 32
 
 /* bench-rules-new.cpp, linked into bench-rules-cxx only */
 extern void bench_new_loop(char **ring, size_t live, const uint32_t *size_seq,
@@ -156,7 +159,20 @@ __attribute__((noinline)) void bench_strdup_loop(char **ring, size_t live, size_
 	}
 }
 
-enum mode { MODE_PAIRS, MODE_PEER, MODE_STRDUP, MODE_NEW };
+enum mode { MODE_PAIRS, MODE_PEER, MODE_STRDUP, MODE_NEW, MODE_DEEP };
+
+/* bench_strdup_loop under @depth more frames: noinline, and the empty asm
+ * after the call keeps it from being a tail call */
+__attribute__((noinline)) void bench_deeper(char **ring, size_t live, size_t pairs, int depth);
+
+__attribute__((noinline)) void bench_deeper(char **ring, size_t live, size_t pairs, int depth)
+{
+	if (depth == 0)
+		bench_strdup_loop(ring, live, pairs, 0);
+	else
+		bench_deeper(ring, live, pairs, depth - 1);
+	__asm__ volatile("" ::: "memory");
+}
 
 struct run {
 	enum mode mode;
@@ -178,6 +194,9 @@ static void run_loop(const struct run *r, char **ring, size_t pairs)
 		break;
 	case MODE_NEW:
 		bench_new_loop(ring, r->live, size_seq, slot_seq, pairs, 0);
+		break;
+	case MODE_DEEP:
+		bench_deeper(ring, r->live, pairs, BENCH_DEEP);
 		break;
 	}
 }
@@ -230,12 +249,12 @@ static int top_group(ta_group *g, void *arg)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: bench-rules pairs|peer|strdup|new PAIRS REPS [LIVE]\n");
+	fprintf(stderr, "usage: bench-rules pairs|peer|strdup|new|deep PAIRS REPS [LIVE]\n");
 }
 
 int main(int argc, char **argv)
 {
-	static const char *const modes[] = { "pairs", "peer", "strdup", "new" };
+	static const char *const modes[] = { "pairs", "peer", "strdup", "new", "deep" };
 	struct run r = { 0 };
 	struct top top = { "root", 0 };
 	pthread_t tid;

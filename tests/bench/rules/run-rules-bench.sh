@@ -15,6 +15,8 @@
 #   strdup   strdup + free from the program: malloc's caller is libc, so
 #            each allocation walks up the stack (libunwind) to the program
 #   new      ::operator new + sized delete from the program's C++ code
+#   deep     strdup as above, 32 frames deeper in the program's stack: what
+#            the walk costs with a stack like an interpreter's
 #
 # Every process is pinned to one CPU (TRACKALLOC_BENCH_CPU, 1 by default)
 # and the contenders of a scenario run one after the other in each round, so
@@ -38,7 +40,7 @@
 #   TRACKALLOC_BENCH_BASE      a libtrackalloc.so of another build (say, the
 #                              commit before the rules): one more contender,
 #                              "ta-base", with no rules
-#   TRACKALLOC_BENCH_SCENARIOS which scenarios (default "pairs peer strdup new")
+#   TRACKALLOC_BENCH_SCENARIOS which scenarios (default "pairs peer strdup new deep")
 #   TA_LTTNG_WRAPPER           path of liblttng-ust-libc-wrapper.so.1
 set -uo pipefail
 
@@ -53,7 +55,7 @@ pairs=${TRACKALLOC_BENCH_PAIRS:-2000000}
 reps=${TRACKALLOC_BENCH_REPS:-5}
 rounds=${TRACKALLOC_BENCH_ROUNDS:-7}
 cpu=${TRACKALLOC_BENCH_CPU-1}
-read -r -a scenarios <<<"${TRACKALLOC_BENCH_SCENARIOS:-pairs peer strdup new}"
+read -r -a scenarios <<<"${TRACKALLOC_BENCH_SCENARIOS:-pairs peer strdup new deep}"
 target_lib=1.30    # issue 13: lib rules, direct callers / no rules
 target_same=1.05   # "unchanged": within what this machine's noise allows
 
@@ -77,19 +79,20 @@ label[pairs]="malloc+free, from the program"
 label[peer]="malloc+free, from a library"
 label[strdup]="strdup+free, from the program"
 label[new]="new+sized delete, from C++"
-for s in pairs peer strdup; do prog[$s]=$bench; done
+label[deep]="strdup+free, 32 frames deeper"
+for s in pairs peer strdup deep; do prog[$s]=$bench; done
 prog[new]=$bench_cxx
-for s in pairs peer strdup new; do mode[$s]=$s; done
+for s in pairs peer strdup new deep; do mode[$s]=$s; done
 func[pairs]=bench_pairs_loop func[peer]=bench_peer_loop
-func[strdup]=bench_strdup_loop func[new]=bench_new_loop
+func[strdup]=bench_strdup_loop func[new]=bench_new_loop func[deep]=bench_strdup_loop
 common="glibc"
 [ $has_lttng = 1 ] && common+=" lttng"
 conts[pairs]="$common${base_lib:+ ta-base} ta ta-thread ta-lib"
-for s in peer strdup new; do conts[$s]="$common ta ta-lib"; done
+for s in peer strdup new deep; do conts[$s]="$common ta ta-lib"; done
 # thread rules: the thread inherits the program's name (its comm)
 want[pairs,ta-thread]=$(basename "$bench" | cut -c1-15)
 want[pairs,ta-lib]=exe want[peer,ta-lib]=libbench-rules-peer
-want[strdup,ta-lib]=exe want[new,ta-lib]=exe
+want[strdup,ta-lib]=exe want[new,ta-lib]=exe want[deep,ta-lib]=exe
 
 active=()
 for s in "${scenarios[@]}"; do
@@ -277,7 +280,7 @@ if has_s pairs; then
 			"-> $(met "$v" $target_same)"
 	fi
 fi
-for s in strdup new; do
+for s in strdup deep new; do
 	has_s $s || continue
 	echo "  lib rules, ${label[$s]}: $(paired $s ta-lib ta) no rules (no target: the figure)"
 done
