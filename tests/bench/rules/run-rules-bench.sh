@@ -189,9 +189,10 @@ echo "workload: bench-malloc's pairs (sizes 16-512 B from a fixed sequence, a ri
 	"live blocks, a pseudo-random one freed and replaced each pair), one thread, no group" \
 	"entered; $pairs pairs per repetition, best of $reps repetitions per process (thread" \
 	"CPU time), $rounds rounds with the contenders interleaved${cpu:+, pinned to CPU $cpu}"
+base_note=
+[ -n "$base_lib" ] && base_note="; ta-base = the other build, no rules"
 echo "contenders: glibc; lttng = liblttng-ust-libc-wrapper, no session; ta = trackalloc," \
-	"no rules; ta-thread = TRACKALLOC_GROUPS='thread:*=%n'; ta-lib = 'lib:*=%n'" \
-	"${base_lib:+; ta-base = the other build, no rules}"
+	"no rules; ta-thread = TRACKALLOC_GROUPS='thread:*=%n'; ta-lib = 'lib:*=%n'$base_note"
 echo
 
 failures=0
