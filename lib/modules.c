@@ -292,20 +292,25 @@ static uint32_t ta_modules_fallback(struct ta_thread *th, uintptr_t ra)
  * TA_RULES_WALK frames (or libunwind cannot be loaded). */
 static uint32_t ta_modules_walk(struct ta_thread *th, uintptr_t ra)
 {
+	/* most calls need a few frames (strdup, then its caller): a short
+	 * unwind first, the whole window only when that finds nothing */
+	static const int window[][2] = { { 4, 8 }, { TA_RULES_WALK, 24 } };
 	uint64_t ips[TA_RULES_WALK];
-	int n = 0, i;
+	int n, i, w;
 
-	if (ta_stacks_load()) {
+	if (!ta_stacks_load())
+		return ta_modules_fallback(th, ra);
+	for (w = 0; w < 2; w++) {
 		ta_nest_enter(); /* the unwinder may allocate */
-		n = ta_stack_capture(ips, TA_RULES_WALK);
+		n = ta_stack_capture_within(ips, window[w][0], window[w][1]);
 		ta_nest_exit();
-	}
-	for (i = 0; i < n; i++) {
-		/* a return address: the call is the byte before it */
-		struct ta_mcache *e = ta_mcache_get(th, (uintptr_t)ips[i] - 1);
+		for (i = 0; i < n; i++) {
+			/* a return address: the call is the byte before it */
+			struct ta_mcache *e = ta_mcache_get(th, (uintptr_t)ips[i] - 1);
 
-		if (!e->walk)
-			return e->gid;
+			if (!e->walk)
+				return e->gid;
+		}
 	}
 	return ta_modules_fallback(th, ra);
 }

@@ -76,6 +76,9 @@ bool ta_stacks_load(void);
 /* The caller's return addresses, innermost first, the library's frames
  * left out; returns how many (at most @max). */
 int ta_stack_capture(uint64_t *ips, int max);
+/* The same, unwinding at most @max + @own frames (@own: room for the
+ * library's frames on top, at most 24): shallower, cheaper. */
+int ta_stack_capture_within(uint64_t *ips, int max, int own);
 void ta_stacks_atfork_prepare(void);
 void ta_stacks_atfork_parent(void);
 void ta_stacks_atfork_child(bool locked);

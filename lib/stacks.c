@@ -149,13 +149,20 @@ bool ta_stacks_load(void)
 
 int ta_stack_capture(uint64_t *ips, int max)
 {
+	return ta_stack_capture_within(ips, max, 24);
+}
+
+int ta_stack_capture_within(uint64_t *ips, int max, int own)
+{
 	void *buf[TA_STACK_MAX + 24];
 	int n, i = 0, depth = 0;
 
 	if (max > TA_STACK_MAX)
 		max = TA_STACK_MAX;
+	if (own > 24)
+		own = 24;
 	pthread_rwlock_rdlock(&ta_capture_lock);
-	n = ta_unw_backtrace(buf, max + 24);
+	n = ta_unw_backtrace(buf, max + own);
 	pthread_rwlock_unlock(&ta_capture_lock);
 	/* leave out the library's frames on top: the wrapper, the sampler */
 	while (i < n && (uintptr_t)buf[i] >= ta_self_lo && (uintptr_t)buf[i] < ta_self_hi)
@@ -209,6 +216,12 @@ bool ta_stacks_load(void)
 int ta_stack_capture(uint64_t *ips, int max)
 {
 	(void)ips, (void)max;
+	return 0;
+}
+
+int ta_stack_capture_within(uint64_t *ips, int max, int own)
+{
+	(void)ips, (void)max, (void)own;
 	return 0;
 }
 
