@@ -16,6 +16,7 @@
 
 #include "report.h"
 #include "report-decode.h"
+#include "report-limits.h"
 #include "report-model.h"
 #include "report-stacks-decode.h"
 
@@ -27,11 +28,15 @@ enum ec_kind {
 	EK_ALLOC,     /* ptr, size, group_id (alloc and alloc_aligned) */
 	EK_FREE,      /* ptr, size, group_id */
 	EK_REALLOC,   /* in_ptr, ptr, old_size, size, source_group_id, group_id */
-	EK_STATS,     /* group_id, allocated_bytes, allocated_objects, freed_bytes, freed_objects */
+	EK_STATS,     /* group_id, allocated_bytes, allocated_objects, freed_bytes, freed_objects,
+	               * peak_bytes (optional: older traces lack it) */
+	EK_LIMIT,     /* group_id, live_bytes, soft_limit, hard_limit */
 	EK_STACKS,    /* sampled stacks and statedump (--stacks): report-stacks-decode.c */
 };
 
 #define EC_FIELDS_MAX 6
+/* ec_info.field[] of an optional field the event class does not have */
+#define EC_FIELD_ABSENT UINT64_MAX
 
 struct ec_info {
 	const bt_event_class *ec;
@@ -49,7 +54,8 @@ struct ec_info {
 struct ec_spec {
 	const char *name;
 	enum ec_kind kind;
-	const char *fields[EC_FIELDS_MAX]; /* strings end with '$' */
+	/* strings end with '$'; an optional unsigned integer with '?' */
+	const char *fields[EC_FIELDS_MAX];
 };
 
 static const struct ec_spec ec_specs[] = {
@@ -61,7 +67,10 @@ static const struct ec_spec ec_specs[] = {
 	{ "trackalloc:realloc", EK_REALLOC,
 	  { "in_ptr", "ptr", "old_size", "size", "source_group_id", "group_id" } },
 	{ "trackalloc:group_stats", EK_STATS,
-	  { "group_id", "allocated_bytes", "allocated_objects", "freed_bytes", "freed_objects" } },
+	  { "group_id", "allocated_bytes", "allocated_objects", "freed_bytes", "freed_objects",
+	    "peak_bytes?" } },
+	{ "trackalloc:group_limit", EK_LIMIT,
+	  { "group_id", "live_bytes", "soft_limit", "hard_limit" } },
 };
 
 struct rp_reader {
@@ -185,10 +194,16 @@ static bool fill_ec_info(struct rp_reader *r, struct ec_info *ci, const bt_event
 		char want[64];
 		size_t len = strlen(spec->fields[i]);
 		bool is_string = spec->fields[i][len - 1] == '$';
+		bool optional = spec->fields[i][len - 1] == '?';
 		int64_t idx;
 
-		snprintf(want, sizeof(want), "%.*s", (int)(len - is_string), spec->fields[i]);
+		snprintf(want, sizeof(want), "%.*s", (int)(len - (is_string || optional)),
+		         spec->fields[i]);
 		idx = rp_struct_member_index(payload, want, &t);
+		if (idx < 0 && optional) {
+			ci->field[i] = EC_FIELD_ABSENT;
+			continue;
+		}
 		if (idx < 0 || (is_string ? t != BT_FIELD_CLASS_TYPE_STRING :
 		                            !bt_field_class_type_is(t, BT_FIELD_CLASS_TYPE_UNSIGNED_INTEGER))) {
 			set_fatal(r, "unsupported trace: event %s has no %s field `%s'", name,
@@ -349,6 +364,14 @@ static bool handle_event(struct rp_reader *r, const bt_message *msg)
 	case EK_STATS:
 		if (!rp_on_stats(p, ts, (uint32_t)member_u64(pl, f[0]), member_u64(pl, f[1]),
 		                 member_u64(pl, f[2]), member_u64(pl, f[3]), member_u64(pl, f[4])))
+			goto oom;
+		if (f[5] != EC_FIELD_ABSENT &&
+		    !rp_on_peak(p, (uint32_t)member_u64(pl, f[0]), member_u64(pl, f[5])))
+			goto oom;
+		break;
+	case EK_LIMIT:
+		if (!rp_on_limit(p, ts, (uint32_t)member_u64(pl, f[0]), member_u64(pl, f[1]),
+		                 member_u64(pl, f[2]), member_u64(pl, f[3])))
 			goto oom;
 		break;
 	case EK_REGISTER:

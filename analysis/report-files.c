@@ -75,7 +75,7 @@ int rp_files_close(struct rp_files *files, const struct rp_model *m,
 		if (!csv_ok && !files->tmp[0])
 			unlink(files->csv); /* no half-written timeline */
 	}
-	if (csv_ok && files->plot && rp_run_plot(files->csv, files->plot) != RP_EXIT_OK)
+	if (csv_ok && files->plot && rp_run_plot(files->csv, files->plot, m, oo) != RP_EXIT_OK)
 		csv_ok = false;
 	if (files->tmp[0])
 		unlink(files->tmp);

@@ -144,6 +144,7 @@ static void proc_free(struct rp_proc *p)
 	free(p->dense);
 	free(p->sparse);
 	free(p->blocks);
+	free(p->crossings);
 	free(p->procname);
 	free(p);
 }

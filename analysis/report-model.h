@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "report-limits.h"
 #include "report-timeline.h"
 
 struct rp_tag {
@@ -39,6 +40,10 @@ struct rp_group {
 	uint64_t unknown_frees, unknown_freed_bytes;
 	struct rp_counts st;   /* from the latest group_stats sample */
 	bool sampled;
+	/* the largest peak_bytes of its group_stats samples (report-limits.c):
+	 * the in-process peak, unknown in traces without the field */
+	uint64_t inproc_peak;
+	bool inproc_peak_set;
 	struct rp_timeline tl_ev, tl_st;
 };
 
@@ -71,6 +76,9 @@ struct rp_proc {
 	int64_t first_ts, last_ts;
 	int64_t gap_ns; /* initial timeline spacing of its groups */
 	bool lossy;     /* discarded events may have hit this process */
+	/* its group_limit events in time order (report-limits.c) */
+	struct rp_crossing *crossings;
+	size_t ncrossings, crossings_cap;
 };
 
 struct rp_model {

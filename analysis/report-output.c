@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "report.h"
+#include "report-crossings.h"
 #include "report-model.h"
 #include "report-output.h"
 
@@ -61,7 +62,7 @@ static bool proc_lossy(const struct rp_model *m, const struct rp_proc *p)
 	return m->lossy_all || p->lossy;
 }
 
-static double rel_s(const struct rp_model *m, int64_t ts)
+double rp_rel_s(const struct rp_model *m, int64_t ts)
 {
 	return (double)(ts - m->first_ts) / 1e9;
 }
@@ -135,11 +136,13 @@ static const char *tags_text(const struct rp_group *g, bool rule, char *buf, siz
 /* ---- table ---------------------------------------------------------------- */
 
 enum { COL_ID, COL_NAME, COL_RULE, COL_TAGS, COL_ALLOCS, COL_FREES, COL_BYTES, COL_FREED, COL_PEAK,
-       COL_PEAK_AT, COL_LIVE, COL_BLOCKS, NCOLS };
+       COL_PEAK_AT, COL_INPEAK, COL_LIVE, COL_BLOCKS, NCOLS };
 
+/* "peak live" is what the trace shows; "in-process peak" what the program
+ * counted (group_stats' peak_bytes, report-limits.c) */
 static const char *const col_head[NCOLS] = {
 	"id", "group", "rule", "tags", "allocs", "frees", "bytes alloc", "bytes freed",
-	"peak live", "peak at (s)", "live at end", "live blocks",
+	"peak live", "peak at (s)", "in-process peak", "live at end", "live blocks",
 };
 
 struct table {
@@ -148,7 +151,7 @@ struct table {
 	bool rule; /* the rule column is shown (some group has a rule tag) */
 };
 
-static size_t text_width(const char *s)
+size_t rp_text_width(const char *s)
 {
 	size_t w = 0;
 
@@ -157,8 +160,7 @@ static size_t text_width(const char *s)
 	return w;
 }
 
-/* Control characters from the trace would garble the terminal. */
-static char *sanitized(const char *s)
+char *rp_sanitized(const char *s)
 {
 	char *c = strdup(s);
 
@@ -180,7 +182,7 @@ static bool table_row(struct table *t, const char *const cell[NCOLS])
 		t->cap = ncap;
 	}
 	for (int c = 0; c < NCOLS; c++)
-		t->cells[t->rows * NCOLS + c] = sanitized(cell[c] ? cell[c] : "");
+		t->cells[t->rows * NCOLS + c] = rp_sanitized(cell[c] ? cell[c] : "");
 	t->rows++;
 	return true;
 }
@@ -190,10 +192,10 @@ static void table_print(FILE *out, struct table *t)
 	size_t w[NCOLS];
 
 	for (int c = 0; c < NCOLS; c++) {
-		w[c] = text_width(col_head[c]);
+		w[c] = rp_text_width(col_head[c]);
 		for (size_t r = 0; r < t->rows; r++) {
 			const char *s = t->cells[r * NCOLS + c];
-			size_t tw = s ? text_width(s) : 0;
+			size_t tw = s ? rp_text_width(s) : 0;
 
 			if (tw > w[c])
 				w[c] = tw;
@@ -209,7 +211,7 @@ static void table_print(FILE *out, struct table *t)
 			if (c == COL_RULE && !t->rule)
 				continue;
 			s = s ? s : "";
-			pad = w[c] - text_width(s);
+			pad = w[c] - rp_text_width(s);
 			if (!left)
 				fprintf(out, "%*s", (int)pad, "");
 			fputs(s, out);
@@ -241,11 +243,14 @@ static char *__attribute__((format(printf, 1, 2))) fmt(const char *f, ...)
  * Cells of one row. With discarded events, counts and bytes are lower
  * bounds; live figures are approximate (a lost alloc lowers them, a lost
  * free raises them), and so is an events-based peak; a samples-based peak
- * is a lower bound (a lost sample can only hide a higher one).
+ * is a lower bound (a lost sample can only hide a higher one), and so is
+ * the in-process peak. @g: the group (NULL: the process's totals, which
+ * have no in-process peak).
  */
 static bool counts_row(struct table *t, const struct rp_model *m, const char *id,
                        const char *name, const char *rule, const char *tags,
-                       const struct rp_counts *c, bool lossy, enum rp_source src)
+                       const struct rp_counts *c, const struct rp_group *g, bool lossy,
+                       enum rp_source src)
 {
 	const char *lb = lossy ? "≥" : "", *ap = lossy ? "~" : "";
 	const char *pk = src == RP_SOURCE_SAMPLES ? lb : ap;
@@ -261,7 +266,10 @@ static bool counts_row(struct table *t, const struct rp_model *m, const char *id
 	cell[COL_BYTES] = fmt("%s%llu", lb, (unsigned long long)c->bytes_alloc);
 	cell[COL_FREED] = fmt("%s%llu", lb, (unsigned long long)c->bytes_freed);
 	cell[COL_PEAK] = fmt("%s%llu", pk, (unsigned long long)c->peak_bytes);
-	cell[COL_PEAK_AT] = c->peak_set ? fmt("%.6f", rel_s(m, c->peak_ts)) : strdup("-");
+	cell[COL_PEAK_AT] = c->peak_set ? fmt("%.6f", rp_rel_s(m, c->peak_ts)) : strdup("-");
+	cell[COL_INPEAK] = !g ? strdup("") :
+	                   g->inproc_peak_set ? fmt("%s%llu", lb, (unsigned long long)g->inproc_peak) :
+	                                        strdup("-");
 	cell[COL_LIVE] = fmt("%s%llu", ap, (unsigned long long)c->live_bytes);
 	cell[COL_BLOCKS] = fmt("%s%llu", ap, (unsigned long long)c->live_blocks);
 	ok = table_row(t, (const char *const *)cell);
@@ -310,19 +318,19 @@ static void print_proc_table(FILE *out, const struct rp_model *m, const struct r
 		/* with a rule column, the rule tag is there rather than in tags */
 		counts_row(&t, m, idb, rp_group_label(v[i], nameb, sizeof(nameb)),
 		           rp_group_rule(v[i]), tags_text(v[i], !t.rule, tagb, sizeof(tagb)),
-		           group_counts(v[i], src), lossy, src);
+		           group_counts(v[i], src), v[i], lossy, src);
 		shown++;
 	}
 	if (!o->groups && shown > 1)
 		counts_row(&t, m, "", "(all groups)", NULL, "",
-		           src == RP_SOURCE_SAMPLES ? &p->tot_st : &p->tot_ev, lossy, src);
+		           src == RP_SOURCE_SAMPLES ? &p->tot_st : &p->tot_ev, NULL, lossy, src);
 	if (shown)
 		table_print(out, &t);
 	else
 		fprintf(out, "  (no group%s)\n", o->groups ? " matches --group" : "");
 	if (src == RP_SOURCE_SAMPLES)
 		fprintf(out, "  figures as of each group's last group_stats sample (the last one at "
-		             "%.6f s); the peak is the largest sampled\n", rel_s(m, p->last_ts));
+		             "%.6f s); the peak is the largest sampled\n", rp_rel_s(m, p->last_ts));
 	if (src == RP_SOURCE_EVENTS && p->unknown_frees)
 		fprintf(out, "  %llu free%s of blocks allocated before the trace started (or whose "
 		             "alloc event was lost): counted in frees, not subtracted from live figures\n",
@@ -330,6 +338,7 @@ static void print_proc_table(FILE *out, const struct rp_model *m, const struct r
 	if (src == RP_SOURCE_EVENTS && p->inconsistent)
 		fprintf(out, "  %llu event%s inconsistent with the blocks seen before (lost events)\n",
 		        (unsigned long long)p->inconsistent, p->inconsistent == 1 ? "" : "s");
+	rp_print_crossings(out, m, p, o);
 	*any_lossy |= lossy;
 	free(v);
 }
@@ -364,7 +373,7 @@ static void print_table(FILE *out, const struct rp_model *m, const struct rp_out
 
 /* ---- TSV ------------------------------------------------------------------- */
 
-static void tsv_text(FILE *out, const char *s)
+void rp_tsv_text(FILE *out, const char *s)
 {
 	for (; *s; s++) {
 		switch (*s) {
@@ -382,7 +391,7 @@ static void print_tsv(FILE *out, const struct rp_model *m, const struct rp_outpu
 	struct rp_proc **procs = sorted_procs(m);
 
 	fputs("# trackalloc-report tsv 1\n# trace\t", out);
-	tsv_text(out, o->trace_dir);
+	rp_tsv_text(out, o->trace_dir);
 	fprintf(out, "\n# start_ns\t%lld\n# events\t%llu\n# trackalloc_events\t%llu\n"
 	             "# discarded_events\t%llu\n# discarded_events_unknown_size\t%llu\n"
 	             "# discarded_packets\t%llu\n# skipped_traces\t%llu\n",
@@ -391,11 +400,12 @@ static void print_tsv(FILE *out, const struct rp_model *m, const struct rp_outpu
 	        (unsigned long long)m->discarded_events_msgs_unknown,
 	        (unsigned long long)(m->discarded_packets + m->discarded_packets_msgs_unknown),
 	        (unsigned long long)m->skipped_traces);
-	/* rule: last, so that the columns before it keep their places; tags
-	 * keep every tag, the rule's too */
+	fprintf(out, "# limit_crossings\t%zu\n", rp_count_crossings(m, o));
+	/* rule, then in_process_peak_bytes: last, so that the columns before
+	 * them keep their places; tags keep every tag, the rule's too */
 	fputs("pid\tprocname\tsource\tgroup_id\tgroup_name\ttags\tallocs\tfrees\tbytes_allocated\t"
 	      "bytes_freed\tpeak_live_bytes\tpeak_time_s\tlive_bytes\tlive_blocks\tunknown_frees\t"
-	      "lower_bound\trule\n", out);
+	      "lower_bound\trule\tin_process_peak_bytes\n", out);
 	for (size_t i = 0; procs && i < m->nprocs; i++) {
 		const struct rp_proc *p = procs[i];
 		enum rp_source src = rp_proc_source(p);
@@ -409,28 +419,33 @@ static void print_tsv(FILE *out, const struct rp_model *m, const struct rp_outpu
 			if (!rp_group_selected(o, g))
 				continue;
 			fprintf(out, "%lld\t", (long long)p->pid);
-			tsv_text(out, p->procname ? p->procname : "");
+			rp_tsv_text(out, p->procname ? p->procname : "");
 			fprintf(out, "\t%s\t%u\t", src == RP_SOURCE_EVENTS ? "events" :
 			                           src == RP_SOURCE_SAMPLES ? "samples" : "none", g->id);
-			tsv_text(out, rp_group_label(g, nameb, sizeof(nameb)));
+			rp_tsv_text(out, rp_group_label(g, nameb, sizeof(nameb)));
 			fputc('\t', out);
-			tsv_text(out, tags_text(g, true, tagb, sizeof(tagb)));
+			rp_tsv_text(out, tags_text(g, true, tagb, sizeof(tagb)));
 			fprintf(out, "\t%llu\t%llu\t%llu\t%llu\t%llu\t", (unsigned long long)c->allocs,
 			        (unsigned long long)c->frees, (unsigned long long)c->bytes_alloc,
 			        (unsigned long long)c->bytes_freed, (unsigned long long)c->peak_bytes);
 			if (c->peak_set)
-				fprintf(out, "%.9f", rel_s(m, c->peak_ts));
+				fprintf(out, "%.9f", rp_rel_s(m, c->peak_ts));
 			else
 				fputc('-', out);
 			fprintf(out, "\t%llu\t%llu\t%llu\t%d\t", (unsigned long long)c->live_bytes,
 			        (unsigned long long)c->live_blocks,
 			        (unsigned long long)(src == RP_SOURCE_EVENTS ? g->unknown_frees : 0),
 			        proc_lossy(m, p));
-			tsv_text(out, rp_group_rule(g) ? rp_group_rule(g) : "");
-			fputc('\n', out);
+			rp_tsv_text(out, rp_group_rule(g) ? rp_group_rule(g) : "");
+			if (g->inproc_peak_set)
+				fprintf(out, "\t%llu\n", (unsigned long long)g->inproc_peak);
+			else
+				fputs("\t-\n", out);
 		}
 		free(v);
 	}
+	if (procs)
+		rp_print_crossings_tsv(out, m, procs, m->nprocs, o);
 	free(procs);
 }
 
@@ -547,7 +562,7 @@ bool rp_write_csv(FILE *f, const char *path, const struct rp_model *m,
 		const struct csv_row *r = &rows.v[i];
 		char nameb[16];
 
-		fprintf(f, "%.9f,%lld,%u,", rel_s(m, r->ts), (long long)r->pid, r->gid);
+		fprintf(f, "%.9f,%lld,%u,", rp_rel_s(m, r->ts), (long long)r->pid, r->gid);
 		csv_text(f, rp_group_label(r->g, nameb, sizeof(nameb)));
 		fprintf(f, ",%llu\n", (unsigned long long)r->live);
 	}

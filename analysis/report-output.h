@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 struct rp_group;
@@ -33,6 +34,15 @@ const char *rp_group_rule(const struct rp_group *g);
 /* A warning on stderr for each --group selection no group of @m passes. */
 void rp_warn_unmatched_groups(const struct rp_model *m, const struct rp_output_opts *o);
 void rp_print_report(FILE *out, const struct rp_model *m, const struct rp_output_opts *o);
+/* Seconds from the trace start to @ts. */
+double rp_rel_s(const struct rp_model *m, int64_t ts);
+/* Terminal columns of UTF-8 @s. */
+size_t rp_text_width(const char *s);
+/* A copy of @s with control characters (which would garble the terminal)
+ * replaced by '?' (NULL: out of memory). */
+char *rp_sanitized(const char *s);
+/* @s as a TSV field: tab, newline, carriage return and backslash escaped. */
+void rp_tsv_text(FILE *out, const char *s);
 /* Write the timeline CSV to @f (named @path in errors); false after
  * printing an error. The caller closes @f. */
 bool rp_write_csv(FILE *f, const char *path, const struct rp_model *m,

@@ -11,11 +11,17 @@
 #define TA_REPORT_PYTHON "/usr/bin/python3"
 #endif
 
+struct rp_model;
+struct rp_output_opts;
+
 /*
- * Draw the timeline CSV @csv into @out (its name ends in .png or .svg).
+ * Draw the timeline CSV @csv into @out (its name ends in .png or .svg),
+ * with each soft and hard limit that the group_limit events of @m's groups
+ * (those @oo selects) reported, as a dashed line over the group's curve.
  * Flushes stdout first, which the plotter inherits. Returns RP_EXIT_OK, or
  * prints one line on stderr and returns RP_EXIT_OUTPUT.
  */
-int rp_run_plot(const char *csv, const char *out);
+int rp_run_plot(const char *csv, const char *out, const struct rp_model *m,
+                const struct rp_output_opts *oo);
 
 #endif /* TA_REPORT_PLOT_H */

@@ -9,8 +9,11 @@
  *   report-decode.c    the sink: decodes trackalloc events for the model
  *   report-model.c     per-process, per-group accounting (live-block map,
  *                      peaks), the trace-wide counts
+ *   report-limits.c    the model's in-process peaks (group_stats peak_bytes)
+ *                      and limit crossings (group_limit)
  *   report-timeline.c  the model's sampled live-bytes timelines
  *   report-output.c    the table, TSV and CSV timeline of the model
+ *   report-crossings.c the limit crossings section of the table and the TSV
  *   report-files.c     the --csv and --plot files: opened before the read,
  *                      written after
  *   report-plot.c      runs plot.py on the timeline

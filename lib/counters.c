@@ -32,7 +32,7 @@ void ta_totals_add(uint32_t gid, const struct ta_slot *d)
 
 void ta_count_alloc_slow(uint32_t gid, size_t size, size_t wrapped)
 {
-	struct ta_slot d = { size, 1, 0, 0, wrapped + TA_TRAILER, 0, 0 };
+	struct ta_slot d = { size, 1, 0, 0, wrapped + TA_TRAILER, 0, 0, 0 };
 
 	ta_totals_add(gid, &d);
 	ta_peak_slow(gid, (int64_t)size);
@@ -40,7 +40,7 @@ void ta_count_alloc_slow(uint32_t gid, size_t size, size_t wrapped)
 
 void ta_count_free_slow(uint32_t gid, size_t size, size_t wrapped)
 {
-	struct ta_slot d = { 0, 0, size, 1, -(uint64_t)(wrapped + TA_TRAILER), 0, 0 };
+	struct ta_slot d = { 0, 0, size, 1, -(uint64_t)(wrapped + TA_TRAILER), 0, 0, 0 };
 
 	ta_totals_add(gid, &d);
 	ta_peak_slow(gid, -(int64_t)size);

@@ -55,21 +55,25 @@ static int ta_report_group(ta_group *g, void *arg)
  * write. */
 static int ta_report_write(struct ta_out *o, int fd)
 {
+	struct ta_diag_ext x;
 	struct ta_diag d;
 
 	o->fd = fd;
 	o->len = 0;
 	o->failed = 0;
 	ta_diag_read(&d);
+	ta_diag_ext_read(&x, sizeof(x));
 	ta_out_fmt(o, "{\n  \"pid\": %ld,\n  \"groups\": [", (long)getpid());
 	ta_group_foreach(ta_report_group, o);
 	ta_out_fmt(o,
 	           "\n  ],\n  \"diagnostics\": {\"foreign_frees\": %llu, \"double_frees\": %llu, "
 	           "\"corrupt_trailers\": %llu, \"bootstrap_frees\": %llu, "
-	           "\"fast_usable_size\": %llu}\n}\n",
+	           "\"fast_usable_size\": %llu, \"size_mismatches\": %llu, "
+	           "\"limit_failures\": %llu}\n}\n",
 	           (unsigned long long)d.foreign_frees, (unsigned long long)d.double_frees,
 	           (unsigned long long)d.corrupt_trailers, (unsigned long long)d.bootstrap_frees,
-	           (unsigned long long)d.fast_usable_size);
+	           (unsigned long long)d.fast_usable_size, (unsigned long long)x.size_mismatches,
+	           (unsigned long long)x.limit_failures);
 	ta_out_flush(o);
 	return o->failed ? -o->failed : 0;
 }

@@ -23,7 +23,7 @@ static inline void ta_page_reset(struct ta_page *pg)
 		s->allocated_bytes = s->allocated_objects = 0;
 		s->freed_bytes = s->freed_objects = s->held = 0;
 		s->rise = 0;
-		s->fall = TA_PEAK_BATCH;
+		s->fall = s->bias = TA_PEAK_BATCH;
 	}
 }
 
@@ -85,6 +85,13 @@ bool ta_limit_refuses(struct ta_slot *s, uint32_t gid, int64_t growth);
 void ta_limit_soft_fire(uint32_t gid);
 /* The peak to report, @live_now being the group's exact live bytes. */
 uint64_t ta_peak_get(const struct ta_group *g, int64_t live_now);
+/* Another thread changed a limit or reset a peak: true (and acted on) when
+ * this thread's batches must be looked at again (ta_sample_poked). */
+static inline bool ta_batches_pending(const struct ta_thread *th)
+{
+	return __atomic_load_n(&th->batch_gen, __ATOMIC_ACQUIRE) != th->batch_seen;
+}
+void ta_batches_rebase(struct ta_thread *th);
 /* TRACKALLOC_LIMITS (options.c gives the value; groups.c calls
  * ta_limits_registered for every new group). */
 void ta_limits_env(const char *value);

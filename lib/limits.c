@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "limits-internal.h"
+#include "sampling-internal.h"
 #include "trace-internal.h"
 
 uint64_t ta_diag_limit;
@@ -25,7 +26,7 @@ static pthread_mutex_t ta_limits_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static int64_t ta_slot_balance(const struct ta_slot *s)
 {
-	return TA_LOAD(&s->fall) - TA_PEAK_BATCH;
+	return TA_LOAD(&s->fall) - TA_LOAD(&s->bias);
 }
 
 static void ta_peak_max(struct ta_group *g, int64_t live)
@@ -45,8 +46,54 @@ static int64_t ta_slot_share(struct ta_slot *s, struct ta_group *g)
 	int64_t live = __atomic_add_fetch(&g->live, d, __ATOMIC_RELAXED);
 
 	TA_STORE(&s->fall, TA_PEAK_BATCH);
+	TA_STORE(&s->bias, TA_PEAK_BATCH);
 	TA_STORE(&s->rise, 0);
 	return live;
+}
+
+/* The group is above its soft limit by @over bytes as this thread sees it:
+ * make the thread's frees look at the group as soon as they take it back
+ * to the limit, so that the next crossing is seen (when @over is less than
+ * a batch). The balance d = fall - bias is kept. */
+static void ta_slot_watch_soft(struct ta_slot *s, int64_t over)
+{
+	int64_t d = ta_slot_balance(s);
+
+	if (over <= 0 || over > TA_LOAD(&s->fall))
+		return;
+	TA_STORE(&s->fall, over - 1);
+	TA_STORE(&s->bias, over - 1 - d);
+}
+
+void ta_batches_rebase(struct ta_thread *th)
+{
+	uint32_t p, i;
+
+	th->batch_seen = __atomic_load_n(&th->batch_gen, __ATOMIC_ACQUIRE);
+	for (p = 0; p < TA_PAGES; p++) {
+		struct ta_page *pg = th->pages[p];
+
+		if (pg)
+			for (i = 0; i < TA_PAGE_SLOTS; i++)
+				TA_STORE(&pg->slot[i].rise, 0);
+	}
+}
+
+/* Every other thread rebases its batches at its next allocation. */
+static void ta_batches_poke_all(void)
+{
+	struct ta_thread *self = ta_tls.th, *th;
+
+	ta_nest_enter();
+	pthread_mutex_lock(&ta_registry_lock);
+	cds_list_for_each_entry(th, &ta_threads, node) {
+		if (th == self)
+			continue;
+		__atomic_add_fetch(&th->batch_gen, 1, __ATOMIC_RELEASE);
+		ta_countdown_poke(th->tls);
+	}
+	pthread_mutex_unlock(&ta_registry_lock);
+	ta_nest_exit();
 }
 
 enum ta_high ta_peak_high(struct ta_slot *s, uint32_t gid, size_t n, bool may_refuse)
@@ -71,8 +118,10 @@ enum ta_high ta_peak_high(struct ta_slot *s, uint32_t gid, size_t n, bool may_re
 		live = ta_slot_share(s, g);
 	ta_peak_max(g, live);
 	soft = __atomic_load_n(&g->soft, __ATOMIC_RELAXED);
-	if (TA_UNLIKELY(soft) && live > 0 && (uint64_t)live > soft &&
-	    !__atomic_load_n(&g->soft_over, __ATOMIC_RELAXED) &&
+	if (TA_LIKELY(!soft) || live <= 0 || (uint64_t)live <= soft)
+		return TA_HIGH_OK;
+	ta_slot_watch_soft(s, live - (int64_t)soft);
+	if (!__atomic_load_n(&g->soft_over, __ATOMIC_RELAXED) &&
 	    !__atomic_exchange_n(&g->soft_over, 1, __ATOMIC_ACQ_REL))
 		return TA_HIGH_SOFT;
 	return TA_HIGH_OK;
@@ -116,7 +165,7 @@ bool ta_limit_refuses(struct ta_slot *s, uint32_t gid, int64_t growth)
 	uint64_t hard;
 	int64_t live;
 
-	if (!g || !s)
+	if (!g || !s || growth <= 0) /* a shrink takes the group over nothing */
 		return false;
 	hard = __atomic_load_n(&g->hard, __ATOMIC_RELAXED);
 	if (TA_LIKELY(!hard))
@@ -139,8 +188,12 @@ void ta_limit_soft_fire(uint32_t gid)
 	uint64_t live;
 	void *ctx;
 
-	if (!g || ta_tls.nesting)
+	if (!g)
 		return;
+	if (ta_tls.nesting) { /* cannot call back here: the next crossing will */
+		__atomic_store_n(&g->soft_over, 0, __ATOMIC_RELAXED);
+		return;
+	}
 	ta_nest_enter();
 	(void)ta_group_stats(g, &st);
 	live = st.allocated_bytes - st.freed_bytes;
@@ -211,6 +264,7 @@ TA_API int ta_group_peak_reset(ta_group *g)
 	ta_peak_share_own(g);
 	now = ta_group_live_now(g);
 	__atomic_store_n(&g->peak, now > 0 ? (uint64_t)now : 0, __ATOMIC_RELAXED);
+	ta_batches_poke_all();
 	return 0;
 }
 
@@ -232,6 +286,7 @@ TA_API int ta_group_limit_set(ta_group *g, uint64_t soft, uint64_t hard,
 	__atomic_store_n(&g->soft, soft, __ATOMIC_RELEASE);
 	__atomic_store_n(&g->hard, hard, __ATOMIC_RELEASE);
 	ta_peak_share_own(g);
+	ta_batches_poke_all();
 	return 0;
 }
 

@@ -46,6 +46,26 @@ uint64_t ta_modules_gen;
 
 /* ---- the table ----------------------------------------------------------- */
 
+bool ta_object_code(const struct dl_phdr_info *info, uintptr_t *lo, uintptr_t *hi)
+{
+	int i;
+
+	*lo = UINTPTR_MAX;
+	*hi = 0;
+	for (i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		uintptr_t start = info->dlpi_addr + ph->p_vaddr;
+
+		if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X))
+			continue;
+		if (start < *lo)
+			*lo = start;
+		if (start + ph->p_memsz > *hi)
+			*hi = start + ph->p_memsz;
+	}
+	return *hi > *lo;
+}
+
 struct ta_scan {
 	struct ta_mod *mods;
 	size_t n, cap;
@@ -66,26 +86,14 @@ static bool ta_file_walks(const char *file, uintptr_t lo, uintptr_t hi)
 static int ta_scan_one(struct dl_phdr_info *info, size_t size, void *arg)
 {
 	struct ta_scan *sc = arg;
-	uintptr_t lo = UINTPTR_MAX, hi = 0;
+	uintptr_t lo, hi;
 	const char *name = info->dlpi_name, *slash;
 	struct ta_mod *m;
-	int i;
 
 	(void)size;
 	sc->adds = info->dlpi_adds;
 	sc->subs = info->dlpi_subs;
-	for (i = 0; i < info->dlpi_phnum; i++) {
-		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-		uintptr_t start = info->dlpi_addr + ph->p_vaddr;
-
-		if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X))
-			continue;
-		if (start < lo)
-			lo = start;
-		if (start + ph->p_memsz > hi)
-			hi = start + ph->p_memsz;
-	}
-	if (hi <= lo)
+	if (!ta_object_code(info, &lo, &hi))
 		return 0;
 	if (sc->n == sc->cap) {
 		sc->overflow = true;
@@ -284,20 +292,25 @@ static uint32_t ta_modules_fallback(struct ta_thread *th, uintptr_t ra)
  * TA_RULES_WALK frames (or libunwind cannot be loaded). */
 static uint32_t ta_modules_walk(struct ta_thread *th, uintptr_t ra)
 {
+	/* most calls need a few frames (strdup, then its caller): a short
+	 * unwind first, the whole window only when that finds nothing */
+	static const int window[][2] = { { 4, 8 }, { TA_RULES_WALK, 24 } };
 	uint64_t ips[TA_RULES_WALK];
-	int n = 0, i;
+	int n, i, w;
 
-	if (ta_stacks_load()) {
+	if (!ta_stacks_load())
+		return ta_modules_fallback(th, ra);
+	for (w = 0; w < 2; w++) {
 		ta_nest_enter(); /* the unwinder may allocate */
-		n = ta_stack_capture(ips, TA_RULES_WALK);
+		n = ta_stack_capture_within(ips, window[w][0], window[w][1]);
 		ta_nest_exit();
-	}
-	for (i = 0; i < n; i++) {
-		/* a return address: the call is the byte before it */
-		struct ta_mcache *e = ta_mcache_get(th, (uintptr_t)ips[i] - 1);
+		for (i = 0; i < n; i++) {
+			/* a return address: the call is the byte before it */
+			struct ta_mcache *e = ta_mcache_get(th, (uintptr_t)ips[i] - 1);
 
-		if (!e->walk)
-			return e->gid;
+			if (!e->walk)
+				return e->gid;
+		}
 	}
 	return ta_modules_fallback(th, ra);
 }

@@ -74,11 +74,8 @@ static void *ta_next_new(void **cache, const char *name)
 	return f;
 }
 
-#define TA_NEXT(fn_type, name)                                                       \
-	({                                                                           \
-		static void *cache_;                                                 \
-		(fn_type)ta_next_new(&cache_, name);                                 \
-	})
+/* Each operator keeps its own next definition: one cache per name. */
+#define TA_NEXT(fn_type, name) ((fn_type)ta_next_new(cache, name))
 
 typedef void *(*ta_new_fn)(size_t);
 typedef void *(*ta_new_nothrow_fn)(size_t, const void *);
@@ -92,25 +89,27 @@ static inline bool ta_align_valid(size_t align)
 
 /* ---- new ----------------------------------------------------------------- */
 
-static void *__attribute__((noinline, cold)) ta_new_failed(size_t n, const char *name)
+static void *__attribute__((noinline, cold)) ta_new_failed(size_t n, void **cache,
+                                                          const char *name)
 {
 	return TA_NEXT(ta_new_fn, name)(n);
 }
 
 static void *__attribute__((noinline, cold)) ta_new_nothrow_failed(size_t n, const void *tag,
-                                                                   const char *name)
+                                                                   void **cache, const char *name)
 {
 	return TA_NEXT(ta_new_nothrow_fn, name)(n, tag);
 }
 
 static void *__attribute__((noinline, cold)) ta_new_aligned_failed(size_t n, size_t align,
-                                                                   const char *name)
+                                                                   void **cache, const char *name)
 {
 	return TA_NEXT(ta_new_aligned_fn, name)(n, align);
 }
 
 static void *__attribute__((noinline, cold))
-ta_new_aligned_nothrow_failed(size_t n, size_t align, const void *tag, const char *name)
+ta_new_aligned_nothrow_failed(size_t n, size_t align, const void *tag, void **cache,
+                              const char *name)
 {
 	return TA_NEXT(ta_new_aligned_nothrow_fn, name)(n, align, tag);
 }
@@ -118,68 +117,76 @@ ta_new_aligned_nothrow_failed(size_t n, size_t align, const void *tag, const cha
 /* operator new(size_t) */
 TA_API void *_Znwm(size_t n)
 {
+	static void *next; /* libstdc++\'s own */
 	void *p = ta_new_alloc(n, 0, TA_CALLER);
 
-	return TA_LIKELY(p) ? p : ta_new_failed(n, "_Znwm");
+	return TA_LIKELY(p) ? p : ta_new_failed(n, &next, "_Znwm");
 }
 
 /* operator new[](size_t) */
 TA_API void *_Znam(size_t n)
 {
+	static void *next; /* libstdc++\'s own */
 	void *p = ta_new_alloc(n, 0, TA_CALLER);
 
-	return TA_LIKELY(p) ? p : ta_new_failed(n, "_Znam");
+	return TA_LIKELY(p) ? p : ta_new_failed(n, &next, "_Znam");
 }
 
 /* operator new(size_t, const std::nothrow_t &) */
 TA_API void *_ZnwmRKSt9nothrow_t(size_t n, const void *tag)
 {
+	static void *next; /* libstdc++\'s own */
 	void *p = ta_new_alloc(n, 0, TA_CALLER);
 
-	return TA_LIKELY(p) ? p : ta_new_nothrow_failed(n, tag, "_ZnwmRKSt9nothrow_t");
+	return TA_LIKELY(p) ? p : ta_new_nothrow_failed(n, tag, &next, "_ZnwmRKSt9nothrow_t");
 }
 
 /* operator new[](size_t, const std::nothrow_t &) */
 TA_API void *_ZnamRKSt9nothrow_t(size_t n, const void *tag)
 {
+	static void *next; /* libstdc++\'s own */
 	void *p = ta_new_alloc(n, 0, TA_CALLER);
 
-	return TA_LIKELY(p) ? p : ta_new_nothrow_failed(n, tag, "_ZnamRKSt9nothrow_t");
+	return TA_LIKELY(p) ? p : ta_new_nothrow_failed(n, tag, &next, "_ZnamRKSt9nothrow_t");
 }
 
 /* operator new(size_t, std::align_val_t) */
 TA_API void *_ZnwmSt11align_val_t(size_t n, size_t align)
 {
+	static void *next; /* libstdc++\'s own */
 	void *p = ta_align_valid(align) ? ta_new_alloc(n, align, TA_CALLER) : NULL;
 
-	return TA_LIKELY(p) ? p : ta_new_aligned_failed(n, align, "_ZnwmSt11align_val_t");
+	return TA_LIKELY(p) ? p : ta_new_aligned_failed(n, align, &next, "_ZnwmSt11align_val_t");
 }
 
 /* operator new[](size_t, std::align_val_t) */
 TA_API void *_ZnamSt11align_val_t(size_t n, size_t align)
 {
+	static void *next; /* libstdc++\'s own */
 	void *p = ta_align_valid(align) ? ta_new_alloc(n, align, TA_CALLER) : NULL;
 
-	return TA_LIKELY(p) ? p : ta_new_aligned_failed(n, align, "_ZnamSt11align_val_t");
+	return TA_LIKELY(p) ? p : ta_new_aligned_failed(n, align, &next, "_ZnamSt11align_val_t");
 }
 
 /* operator new(size_t, std::align_val_t, const std::nothrow_t &) */
 TA_API void *_ZnwmSt11align_val_tRKSt9nothrow_t(size_t n, size_t align, const void *tag)
 {
+	static void *next; /* libstdc++\'s own */
 	void *p = ta_align_valid(align) ? ta_new_alloc(n, align, TA_CALLER) : NULL;
 
 	return TA_LIKELY(p) ? p
-	                    : ta_new_aligned_nothrow_failed(n, align, tag,
+	                    : ta_new_aligned_nothrow_failed(n, align, tag, &next,
 	                                                    "_ZnwmSt11align_val_tRKSt9nothrow_t");
 }
 
 /* operator new[](size_t, std::align_val_t, const std::nothrow_t &) */
 TA_API void *_ZnamSt11align_val_tRKSt9nothrow_t(size_t n, size_t align, const void *tag)
 {
+	static void *next; /* libstdc++\'s own */
 	void *p = ta_align_valid(align) ? ta_new_alloc(n, align, TA_CALLER) : NULL;
 
 	return TA_LIKELY(p) ? p
-	                    : ta_new_aligned_nothrow_failed(n, align, tag,
+	                    : ta_new_aligned_nothrow_failed(n, align, tag, &next,
 	                                                    "_ZnamSt11align_val_tRKSt9nothrow_t");
 }
 

@@ -88,6 +88,39 @@ void ta_modules_atfork_child(void);
 
 /* ---- the wrapper's part ------------------------------------------------- */
 
+/*
+ * The group a lib rule gives the call returning to @ra, and this thread's
+ * slot of it, when that is not the active group (true); false when no rule
+ * applies: inside the library, inside a guard or a bound span, on a thread
+ * that is not the program's, no rule matching, or the slot cannot be made.
+ */
+static TA_INLINE bool ta_rules_charge(struct ta_tls *t, const void *ra, uint32_t *gid,
+                                      struct ta_slot **slot)
+{
+	struct ta_thread *th = t->th;
+	uint32_t g;
+
+	if (TA_UNLIKELY(!th)) { /* the thread's first allocation */
+		ta_thread_setup(t);
+		th = t->th;
+		if (!th)
+			return false;
+	}
+	if (t->nesting || th->bound)
+		return false;
+	/* LTTng-UST's and the library's threads get no rule; a thread's first
+	 * call says whose it is (none while LTTng-UST starts its threads) */
+	if (TA_UNLIKELY(t->kind != TA_THREAD_PROGRAM) &&
+	    (t->kind != TA_THREAD_UNKNOWN || ta_trace_thread_classify(t)))
+		return false;
+	g = ta_modules_call_gid(th, (uintptr_t)ra);
+	if (g == TA_NO_RULE || g == t->gid)
+		return false;
+	*gid = g;
+	*slot = g == t->rule_gid ? t->rule_slot : ta_thread_slot(th, g);
+	return *slot != NULL;
+}
+
 /* What ta_rules_call_begin changed, for ta_rules_call_end. */
 struct ta_rules_call {
 	uint32_t gid; /* the active group before; UINT32_MAX: none changed */
@@ -99,33 +132,27 @@ struct ta_rules_call {
  * duration. Nothing happens inside the library, inside a guard or a bound
  * span, or when no lib rule matches (the thread's base group stays).
  */
-static TA_INLINE void ta_rules_call_begin(struct ta_rules_call *c, const void *ra)
+/* Make @gid (slot @slot) the thread's active group for one call. */
+static TA_INLINE void ta_rules_swap(struct ta_rules_call *c, uint32_t gid, struct ta_slot *slot)
 {
 	struct ta_tls *t = &ta_tls;
-	struct ta_thread *th = t->th;
+
+	c->gid = t->gid;
+	t->th->lib_call = 1;
+	t->gid = gid;
+	ta_tls_set_slot(t, slot);
+	t->rule_gid = gid;
+	t->rule_slot = slot;
+}
+
+static TA_INLINE void ta_rules_call_begin(struct ta_rules_call *c, const void *ra)
+{
+	struct ta_slot *slot;
 	uint32_t gid;
 
 	c->gid = UINT32_MAX;
-	if (TA_UNLIKELY(!th)) { /* the thread's first allocation */
-		ta_thread_setup(t);
-		th = t->th;
-		if (!th)
-			return;
-	}
-	if (t->nesting || th->bound)
-		return;
-	/* LTTng-UST's and the library's threads get no rule; a thread's first
-	 * call says whose it is (none while LTTng-UST starts its threads) */
-	if (TA_UNLIKELY(t->kind != TA_THREAD_PROGRAM) &&
-	    (t->kind != TA_THREAD_UNKNOWN || ta_trace_thread_classify(t)))
-		return;
-	gid = ta_modules_call_gid(th, (uintptr_t)ra);
-	if (gid == TA_NO_RULE || gid == t->gid)
-		return;
-	c->gid = t->gid;
-	th->lib_call = 1;
-	t->gid = gid;
-	ta_tls_set_slot(t, ta_thread_slot(th, gid));
+	if (ta_rules_charge(&ta_tls, ra, &gid, &slot))
+		ta_rules_swap(c, gid, slot);
 }
 
 static TA_INLINE void ta_rules_call_end(const struct ta_rules_call *c)

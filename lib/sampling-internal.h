@@ -64,6 +64,10 @@ bool ta_sample_poked(struct ta_tls *t);
 /* The wrapper: a block with the sampled mark is released (free, realloc). */
 void ta_sample_forget(void *p, size_t size, uint32_t gid);
 
+/* The span of a loaded object's executable segments (modules.c): false
+ * when it has none. */
+struct dl_phdr_info;
+bool ta_object_code(const struct dl_phdr_info *info, uintptr_t *lo, uintptr_t *hi);
 /* stacks.c: load libunwind and the sampler's libm functions (once;
  * outside malloc). */
 extern double (*ta_log)(double);
@@ -72,6 +76,9 @@ bool ta_stacks_load(void);
 /* The caller's return addresses, innermost first, the library's frames
  * left out; returns how many (at most @max). */
 int ta_stack_capture(uint64_t *ips, int max);
+/* The same, unwinding at most @max + @own frames (@own: room for the
+ * library's frames on top, at most 24): shallower, cheaper. */
+int ta_stack_capture_within(uint64_t *ips, int max, int own);
 void ta_stacks_atfork_prepare(void);
 void ta_stacks_atfork_parent(void);
 void ta_stacks_atfork_child(bool locked);

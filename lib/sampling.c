@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <unistd.h>
 
+#include "limits-internal.h"
 #include "rules-internal.h"
 #include "sampling-internal.h"
 #include "trace-internal.h"
@@ -94,11 +95,15 @@ bool ta_sample_poked(struct ta_tls *t)
 {
 	uint64_t mean;
 
-	if (TA_LIKELY(!t->th || !ta_names_pending(t->th)))
+	if (TA_LIKELY(!t->th) || (!ta_names_pending(t->th) && !ta_batches_pending(t->th)))
 		return false;
-	ta_names_refresh(t);
-	if (ta_names_pending(t->th))
-		return true; /* deferred (see ta_names_refresh): the countdown stays */
+	if (ta_batches_pending(t->th))
+		ta_batches_rebase(t->th);
+	if (ta_names_pending(t->th)) {
+		ta_names_refresh(t);
+		if (ta_names_pending(t->th))
+			return true; /* deferred (see ta_names_refresh): the countdown stays */
+	}
 	mean = __atomic_load_n(&ta_sampling_mean, __ATOMIC_RELAXED);
 	ta_countdown_set(t, mean ? ta_countdown(t, mean) : TA_SAMPLE_RECHECK);
 	t->sample_armed = mean != 0;

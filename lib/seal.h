@@ -106,6 +106,50 @@ static TA_INLINE void *ta_seal(void *p, size_t n, size_t align)
 	return p;
 }
 
+/*
+ * Seal a fresh inner block charged to @gid (slot @s of this thread), the
+ * group a lib rule gave the call (ta_rules_charge): ta_seal with the group
+ * given instead of the active one. Anything but the common case goes to
+ * ta_seal_slow with the group made active for that call.
+ */
+static void *__attribute__((noinline)) ta_seal_rule_slow(void *p, size_t n, size_t align,
+                                                         unsigned took, uint32_t gid,
+                                                         struct ta_slot *s)
+{
+	struct ta_rules_call c;
+
+	ta_rules_swap(&c, gid, s);
+	p = ta_seal_slow(p, n, align, took);
+	ta_rules_call_end(&c);
+	return p;
+}
+
+static TA_INLINE void *ta_seal_rule(void *p, size_t n, size_t align, uint32_t gid,
+                                    struct ta_slot *s)
+{
+	struct ta_tls *t = &ta_tls;
+	size_t head, usable;
+
+	if (TA_UNLIKELY(!t->fast)) /* not glibc's layout, or a quiet section */
+		return ta_seal_rule_slow(p, n, align, 0, gid, s);
+	head = ta_chunk_head(p);
+	if (TA_UNLIKELY(head & TA_CHUNK_IS_MMAPPED))
+		return ta_seal_rule_slow(p, n, align, 0, gid, s);
+	if (TA_UNLIKELY(ta_countdown_take(t, n) || ta_hooks_alloc(align)))
+		return ta_seal_rule_slow(p, n, align, TA_TOOK_COUNTDOWN, gid, s);
+	if (TA_UNLIKELY(ta_batch_alloc(s, n)))
+		return ta_seal_rule_slow(p, n, align, TA_TOOK_COUNTDOWN | TA_TOOK_BATCH, gid, s);
+	usable = ta_chunk_size(head) - 8;
+	ta_trailer_store(p, usable,
+	                 ta_trailer_make(p, ta_trailer_pack(gid, usable - TA_TRAILER - n), ta_secret));
+	TA_BUMP(&s->allocated_bytes, n);
+	TA_BUMP(&s->allocated_objects, 1);
+	TA_BUMP(&s->held, usable + TA_TRAILER);
+	t->rule_gid = gid;
+	t->rule_slot = s;
+	return p;
+}
+
 /* The gate is not TA_INNER_READY: resolve the inner allocator, or act on a
  * pending attach request. True when the inner allocator can be used. */
 bool ta_ready_slow(void);
@@ -125,6 +169,19 @@ static TA_INLINE bool ta_gate_pass(void)
 	              (TA_INNER_READY | TA_GATE_RULES)))
 		return true;
 	return ta_ready_slow();
+}
+
+/* ta_gate_pass, and whether lib rules are in force: 1 yes, 0 no, -1 the
+ * allocator cannot be used yet. */
+static TA_INLINE int ta_gate_pass_rules(void)
+{
+	int s = __atomic_load_n(&ta_inner_state, __ATOMIC_ACQUIRE);
+
+	if (TA_LIKELY(s == (TA_INNER_READY | TA_GATE_RULES)))
+		return 1;
+	if (!ta_ready_slow())
+		return -1;
+	return !!(__atomic_load_n(&ta_inner_state, __ATOMIC_RELAXED) & TA_GATE_RULES);
 }
 
 /* Past a closed gate, ready: a rules call for the call returning to @ra if

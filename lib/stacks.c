@@ -94,22 +94,10 @@ static void ta_math_load(void)
 
 static int ta_self_range(struct dl_phdr_info *info, size_t size, void *arg)
 {
-	uintptr_t self = (uintptr_t)arg, lo = UINTPTR_MAX, hi = 0;
-	int i;
+	uintptr_t self = (uintptr_t)arg, lo, hi;
 
 	(void)size;
-	for (i = 0; i < info->dlpi_phnum; i++) {
-		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-		uintptr_t start = info->dlpi_addr + ph->p_vaddr;
-
-		if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X))
-			continue;
-		if (start < lo)
-			lo = start;
-		if (start + ph->p_memsz > hi)
-			hi = start + ph->p_memsz;
-	}
-	if (self < lo || self >= hi)
+	if (!ta_object_code(info, &lo, &hi) || self < lo || self >= hi)
 		return 0;
 	ta_self_lo = lo;
 	ta_self_hi = hi;
@@ -161,13 +149,20 @@ bool ta_stacks_load(void)
 
 int ta_stack_capture(uint64_t *ips, int max)
 {
+	return ta_stack_capture_within(ips, max, 24);
+}
+
+int ta_stack_capture_within(uint64_t *ips, int max, int own)
+{
 	void *buf[TA_STACK_MAX + 24];
 	int n, i = 0, depth = 0;
 
 	if (max > TA_STACK_MAX)
 		max = TA_STACK_MAX;
+	if (own > 24)
+		own = 24;
 	pthread_rwlock_rdlock(&ta_capture_lock);
-	n = ta_unw_backtrace(buf, max + 24);
+	n = ta_unw_backtrace(buf, max + own);
 	pthread_rwlock_unlock(&ta_capture_lock);
 	/* leave out the library's frames on top: the wrapper, the sampler */
 	while (i < n && (uintptr_t)buf[i] >= ta_self_lo && (uintptr_t)buf[i] < ta_self_hi)
@@ -221,6 +216,12 @@ bool ta_stacks_load(void)
 int ta_stack_capture(uint64_t *ips, int max)
 {
 	(void)ips, (void)max;
+	return 0;
+}
+
+int ta_stack_capture_within(uint64_t *ips, int max, int own)
+{
+	(void)ips, (void)max, (void)own;
 	return 0;
 }
 

@@ -160,8 +160,10 @@ struct ta_slot {
 	 * group's shared live figure, and hwm the highest d since then,
 	 * rise = d - hwm (an allocation that makes it positive is a new local
 	 * high) and fall = d + TA_PEAK_BATCH (a free that makes it negative
-	 * adds d to the group). Owner-written, like the counters. */
-	int64_t rise, fall;
+	 * adds d to the group; d = fall - bias, bias being TA_PEAK_BATCH unless
+	 * a soft limit asks for an earlier look). Owner-written, like the
+	 * counters. */
+	int64_t rise, fall, bias;
 };
 
 /* How far a thread's unshared balance in a group may go: the precision of
@@ -221,6 +223,10 @@ struct ta_thread {
 	uint64_t name_gen, name_seen;
 	struct ta_tls *tls; /* the owner's TLS, for such a request */
 	pthread_t self;
+	/* bumped by another thread's ta_group_limit_set or peak reset: this
+	 * thread's next allocation makes every batch's high its balance now,
+	 * so that its next allocation in any group is looked at (limits.c) */
+	uint64_t batch_gen, batch_seen;
 	/* calling modules (modules.c), valid while mcache_gen is current */
 	uint64_t mcache_gen;
 	struct ta_mcache mcache[TA_MCACHE];
@@ -263,6 +269,11 @@ struct ta_tls {
 	uint32_t in_sample;     /* > 0 while this thread takes a sample */
 	uint32_t sample_armed;  /* sample_left was drawn with sampling on */
 	uint64_t sample_rng;    /* the sampler's generator; 0 until seeded */
+	/* the group (and this thread's slot of it) the last lib-rule call was
+	 * charged to: free's fast path looks here when a block is not in the
+	 * active group (rules-internal.h); UINT32_MAX: none */
+	uint32_t rule_gid;
+	struct ta_slot *rule_slot;
 };
 
 extern TA_TLS struct ta_tls ta_tls;

@@ -19,7 +19,7 @@
 #include "rules-internal.h"
 #include "ta-internal.h"
 
-TA_TLS struct ta_tls ta_tls;
+TA_TLS struct ta_tls ta_tls = { .rule_gid = UINT32_MAX };
 
 CDS_LIST_HEAD(ta_threads);
 static CDS_LIST_HEAD(ta_threads_free);
@@ -76,6 +76,7 @@ static struct ta_thread *ta_thread_alloc(struct ta_tls *t)
 	th->lib_call = 0;
 	th->base_gid = 0;
 	th->name_gen = th->name_seen = 0;
+	th->batch_gen = th->batch_seen = 0;
 	th->mcache_gen = 0;
 	th->self = pthread_self();
 	th->tls = t; /* before it is listed: a renamer pokes it through this */

@@ -129,16 +129,22 @@ static void *__attribute__((noinline)) ta_seal_plain(void *p, size_t n)
  * trailer (the inner malloc fails it). */
 static void *__attribute__((noinline)) ta_malloc_gated(size_t n, const void *ra)
 {
-	struct ta_rules_call c;
+	struct ta_slot *slot;
+	uint32_t gid;
 	void *p;
+	int rules = ta_gate_pass_rules();
 
-	if (!ta_gate_pass())
+	if (TA_UNLIKELY(rules < 0))
 		return ta_boot_alloc(n, 16);
-	ta_gate_rules_begin(&c, ra);
+	if (!rules || !ta_rules_charge(&ta_tls, ra, &gid, &slot)) {
+		p = ta_inner.malloc(ta_wrapped_request(n));
+		return p ? ta_seal_plain(p, n) : ta_inner_failed(n);
+	}
+	/* a lib rule's group, charged straight: nothing to restore after */
 	p = ta_inner.malloc(ta_wrapped_request(n));
-	p = p ? ta_seal_plain(p, n) : ta_inner_failed(n);
-	ta_rules_call_end(&c);
-	return p;
+	if (TA_UNLIKELY(!p))
+		return ta_inner_failed(n);
+	return ta_seal_rule(p, n, 0, gid, slot);
 }
 
 static void *__attribute__((noinline, cold)) ta_malloc_cold(size_t n)
@@ -275,6 +281,8 @@ static TA_INLINE void ta_free_at(void *p, size_t want)
 	gid = ta_trailer_gid(tr);
 	if (TA_LIKELY(gid == t->gid)) {
 		s = t->fast;
+	} else if (gid == t->rule_gid) { /* the last lib rule's group */
+		s = t->rule_slot;
 	} else {
 		struct ta_page *pg = t->th ? t->th->pages[gid >> TA_PAGE_SHIFT] : NULL;
 
@@ -493,6 +501,34 @@ TA_API void *reallocarray(void *p, size_t nmemb, size_t size)
 		return NULL;
 	}
 	return ta_realloc_at(p, n, TA_TAIL_CALLED);
+}
+
+/* ---- strdup and strndup ---------------------------------------------------- */
+
+/*
+ * The two string copies programs call most, defined here so that a lib rule
+ * sees their caller directly instead of walking up from inside libc (what
+ * glibc's own code calls is its internal copy, untouched). The semantics are
+ * glibc's: NULL and ENOMEM when the copy cannot be allocated.
+ */
+TA_API char *strdup(const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *p = ta_malloc_at(n, __builtin_return_address(0));
+
+	return p ? memcpy(p, s, n) : NULL;
+}
+
+TA_API char *strndup(const char *s, size_t max)
+{
+	size_t n = strnlen(s, max);
+	char *p = ta_malloc_at(n + 1, __builtin_return_address(0));
+
+	if (!p)
+		return NULL;
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
 }
 
 /* ---- for operator new and delete (new.c) ---------------------------------- */

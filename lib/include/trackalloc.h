@@ -414,7 +414,8 @@ TA_API int ta_group_peak_reset(ta_group *g);
  *           is called once, on that thread after the allocation completed,
  *           with @g's live bytes and @ctx, and the trackalloc:group_limit
  *           event is emitted; it fires again only after @g went back to
- *           @soft or below (as seen when a thread adds its balance). The
+ *           @soft or below (seen by the free that takes it there on a
+ *           thread that saw it above, within the precision below). The
  *           callback runs outside the allocator: it may allocate, free and
  *           call this API (its allocations count in the group active on the
  *           thread). A group already above @soft fires at its next
@@ -463,16 +464,19 @@ TA_API int ta_group_limit_get(const ta_group *g, uint64_t *soft, uint64_t *hard)
  * used as it is.
  *
  * Lib rules look at the return address of each allocation call: when it is
- * inside libc, ld.so, libstdc++ or libtrackalloc (strdup, fopen, a
+ * inside libc, ld.so, libstdc++ or libtrackalloc (fopen, getline, a
  * std::string member compiled into libstdc++), they look further up the
  * stack, at most TA_RULES_WALK frames, for the first other module (with
  * libunwind; without it, the call is charged to that module's own rule).
+ * strdup, strndup and C++ operator new are the library's own, so their
+ * callers are seen directly.
  * Frees always credit the group the block was charged to.
  *
  * Cost: with no rules, none. Thread rules: none per call, the thread's base
  * group changes when its name does. Lib rules: a per-thread cache lookup per
- * allocation; a stack walk per allocation whose immediate caller is one of
- * the modules above.
+ * allocation (about 56 instructions per malloc/free pair); a stack walk per
+ * allocation whose immediate caller is one of the modules above (about 1400
+ * instructions).
  */
 /** Most rules in one rule set. */
 #define TA_RULES_MAX 32

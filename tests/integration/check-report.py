@@ -16,6 +16,7 @@ import sys
 TRAILER = 8  # bytes of trailer every live block carries at least
 COUNTERS = ("allocated_bytes", "allocated_objects", "freed_bytes", "freed_objects",
             "live_bytes", "live_objects", "wrapped_bytes_live")
+LIMITS = ("peak_bytes", "soft_limit", "hard_limit")
 
 
 def check_group(g, index, fail):
@@ -47,6 +48,22 @@ def check_group(g, index, fail):
         fail("%s: no live object but wrapped_bytes_live %d" % (where, wrapped))
     if l_obj == 0 and l_b != 0:
         fail("%s: no live object but live_bytes %d" % (where, l_b))
+    # peaks and limits (trackalloc.h, "Peaks and limits")
+    for field in LIMITS:
+        if not isinstance(g.get(field), int) or g[field] < 0:
+            fail("%s: %s missing or not a non-negative integer" % (where, field))
+            return
+    peak, soft, hard = g["peak_bytes"], g["soft_limit"], g["hard_limit"]
+    # never below the live bytes; never above everything ever allocated
+    # (each figure the peak takes is a sum of real allocations and frees)
+    if peak < l_b:
+        fail("%s: peak_bytes %d < live_bytes %d" % (where, peak, l_b))
+    if peak > a_b:
+        fail("%s: peak_bytes %d > allocated_bytes %d" % (where, peak, a_b))
+    if soft and hard and soft > hard:
+        fail("%s: soft_limit %d > hard_limit %d" % (where, soft, hard))
+    if index == 0 and (soft or hard):
+        fail("%s: root has limits (soft %d, hard %d); it cannot be limited" % (where, soft, hard))
 
 
 def check_report(report, opts):
@@ -104,7 +121,8 @@ def self_test(opts):
         return {"id": gid, "name": name, "tags": {"k": "v"} if gid else {},
                 "allocated_bytes": a_b, "allocated_objects": a_obj, "freed_bytes": f_b,
                 "freed_objects": f_obj, "live_bytes": a_b - f_b, "live_objects": a_obj - f_obj,
-                "wrapped_bytes_live": wrapped}
+                "wrapped_bytes_live": wrapped, "peak_bytes": min(a_b, a_b - f_b + 50),
+                "soft_limit": 0, "hard_limit": 0}
 
     def good():
         return {"pid": 1, "groups": [group(0, "root", 10, 8, 1000, 900, 120),
@@ -147,6 +165,14 @@ def self_test(opts):
         "too few allocations": setter(("groups", 0, "allocated_objects"), 2),
         "expected value": setter(g1 + ("allocated_bytes",), 51),
         "expected tag": setter(g1 + ("tags",), {"k": "w"}),
+        "peak missing": lambda r: r["groups"][1].pop("peak_bytes"),
+        "limit missing": lambda r: r["groups"][1].pop("hard_limit"),
+        "peak below live": setter(("groups", 0, "peak_bytes"), 99),
+        "peak above allocated": setter(g1 + ("peak_bytes",), 51),
+        "soft above hard": both(setter(g1 + ("soft_limit",), 100),
+                                setter(g1 + ("hard_limit",), 99)),
+        "negative limit": setter(g1 + ("soft_limit",), -1),
+        "root limited": setter(("groups", 0, "hard_limit"), 1000),
     }
     opts.fast_usable_size = 1
     opts.min_objects = 15

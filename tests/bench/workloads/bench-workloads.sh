@@ -19,9 +19,16 @@
 # recording trackalloc:group_stats); the same sampling stacks (the session
 # also records alloc_sample, free_sample); heaptrack, for contrast.
 #
+# With TA_BENCH_CONTENDERS (a space-separated list) only those run, in that
+# order; two more are known there: ta-thread-rules and ta-lib-rules,
+# trackalloc with TRACKALLOC_GROUPS='thread:*=%n' and 'lib:*=%n' (what
+# trackalloc record --group-by=thread|lib sets), no session, compared with
+# trackalloc with no rules (issue 13).
+#
 # Environment: TA_BENCH_ROUNDS (5), TA_BENCH_HEAPTRACK_ROUNDS (1, 0 skips
 # heaptrack), TA_BENCH_QUICK=1 (1 round, the programs' quick inputs),
-# TA_LTTNG_WRAPPER (path of liblttng-ust-libc-wrapper.so.1).
+# TA_LTTNG_WRAPPER (path of liblttng-ust-libc-wrapper.so.1),
+# TA_BENCH_CONTENDERS.
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -62,6 +69,20 @@ contenders=(glibc trackalloc)
 contenders+=(ta-stacks)
 [ $sessions = 1 ] && contenders+=(ta-counters ta-stacks-counters)
 [ "$ht_rounds" -gt 0 ] && command -v heaptrack >/dev/null && contenders+=(heaptrack)
+if [ -n "${TA_BENCH_CONTENDERS:-}" ]; then
+	available=" ${contenders[*]} ta-thread-rules ta-lib-rules "
+	contenders=()
+	for c in $TA_BENCH_CONTENDERS; do
+		case $available in
+		*" $c "*) contenders+=("$c") ;;
+		*) echo "note: contender $c is not available here: skipped" ;;
+		esac
+	done
+	case " ${contenders[*]} " in
+	*" glibc "*) ;;
+	*) contenders=(glibc "${contenders[@]}") ;; # the reference checksum
+	esac
+fi
 has() { # CONTENDER
 	local c
 	for c in "${contenders[@]}"; do [ "$c" = "$1" ] && return 0; done
@@ -88,6 +109,8 @@ run_one() {
 	trackalloc) vars+=(LD_PRELOAD="$lib") ;;
 	lttng-wrapper) vars+=(LD_PRELOAD="$wrapper") ;;
 	ta-stacks) vars+=(LD_PRELOAD="$lib" TRACKALLOC_STACKS="$stacks_mean") ;;
+	ta-thread-rules) vars+=(LD_PRELOAD="$lib" TRACKALLOC_GROUPS='thread:*=%n') ;;
+	ta-lib-rules) vars+=(LD_PRELOAD="$lib" TRACKALLOC_GROUPS='lib:*=%n') ;;
 	# with a session, LTTng-UST's default registration wait applies, as
 	# under trackalloc record, so the recording starts with the program
 	ta-counters) vars=(LD_PRELOAD="$lib" TRACKALLOC_LTTNG=1) session=$SC ;;
@@ -102,7 +125,7 @@ run_one() {
 	# MALLOC_PERTURB_, which makes glibc fill every block)
 	out=$(taskset -c 1 "$runner" "$res" env -u LD_PRELOAD -u MALLOC_PERTURB_ -u MALLOC_CHECK_ \
 		-u MALLOC_ARENA_MAX -u GLIBC_TUNABLES -u TRACKALLOC_LTTNG -u TRACKALLOC_STACKS \
-		-u TRACKALLOC_PROFILE -u TRACKALLOC_REPORT -u TRACKALLOC_SAMPLE_MS \
+		-u TRACKALLOC_PROFILE -u TRACKALLOC_REPORT -u TRACKALLOC_SAMPLE_MS -u TRACKALLOC_GROUPS \
 		"${vars[@]}" "${cmd[@]}" 2>"$LT_TMP/run.err")
 	local status=$?
 	[ -n "$session" ] && lt_stop "$session"
@@ -142,6 +165,17 @@ ratio() { # A B
 }
 secs() { # VALUE: 3 decimals, or "?"
 	case $1 in '?') echo "?" ;; *) printf '%.3f' "$1" ;; esac
+}
+# paired A-FILE B-FILE COLUMN: the ratios A/B of the runs of one round (line
+# N of both files), as "median [min-max]": a ratio that load on the machine
+# hits on both sides alike
+paired() {
+	{ [ -s "$1" ] && [ -s "$2" ]; } || { echo "?"; return; }
+	paste -d' ' <(awk -v c="$3" '{print $c}' "$1") <(awk -v c="$3" '{print $c}' "$2") |
+		awk '$2 > 0 {print $1 / $2}' | sort -g | awk '{v[NR] = $1} END {
+			if (!NR) { print "?"; exit }
+			m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+			printf "%.2fx [%.2f-%.2f]", m, v[1], v[NR] }'
 }
 met() { # RATIO-WITH-x LIMIT
 	case $1 in
@@ -202,16 +236,32 @@ for prog in "${programs[@]}"; do
 			"$(ratio "${cpu[$c]}" "${cpu[glibc]}")" "$(ratio "${rss[$c]}" "${rss[glibc]}")" \
 			"$lw" "$lc" "$( [ -e "$f" ] && wc -l <"$f" || echo 0)" "$(spread "$f")"
 	done
-	tw=$(ratio "${wall[trackalloc]}" "${wall[glibc]}") tc=$(ratio "${cpu[trackalloc]}" "${cpu[glibc]}")
-	line="trackalloc/glibc no session <= ${target_ta}x: wall $tw, cpu $tc ->"
-	if [ "$(met "$tw" $target_ta)" = met ] && [ "$(met "$tc" $target_ta)" = met ]; then
-		line+=" met"
-	else
-		line+=" NOT met"
+	if has trackalloc; then
+		tw=$(ratio "${wall[trackalloc]}" "${wall[glibc]}") tc=$(ratio "${cpu[trackalloc]}" "${cpu[glibc]}")
+		line="trackalloc/glibc no session <= ${target_ta}x: wall $tw, cpu $tc ->"
+		if [ "$(met "$tw" $target_ta)" = met ] && [ "$(met "$tc" $target_ta)" = met ]; then
+			line+=" met"
+		else
+			line+=" NOT met"
+		fi
+		echo "  issue 16: $line"
+		summary+=("$w: $line")
 	fi
-	echo "  issue 16: $line"
-	summary+=("$w: $line")
-	pairs=("ta-stacks trackalloc no-session")
+	# issue 13: rules against trackalloc with no rules; no target on the
+	# workloads, the figures only. Paired: the two runs of each round.
+	for c in ta-thread-rules ta-lib-rules; do
+		if ! has "$c" || ! has trackalloc; then
+			continue
+		fi
+		line="${c#ta-}/no rules: wall $(ratio "${wall[$c]}" "${wall[trackalloc]}"), cpu"
+		line+=" $(ratio "${cpu[$c]}" "${cpu[trackalloc]}") (paired by round: wall"
+		line+=" $(paired "$LT_TMP/$w.$c" "$LT_TMP/$w.trackalloc" 1), cpu"
+		line+=" $(paired "$LT_TMP/$w.$c" "$LT_TMP/$w.trackalloc" 2))"
+		echo "  issue 13: $line"
+		summary+=("$w: $line")
+	done
+	pairs=()
+	has ta-stacks && has trackalloc && pairs+=("ta-stacks trackalloc no-session")
 	has ta-counters && pairs+=("ta-stacks-counters ta-counters counters-mode")
 	for p in "${pairs[@]}"; do
 		read -r a b label <<<"$p"

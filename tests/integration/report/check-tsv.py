@@ -3,7 +3,7 @@
 
     /usr/bin/python3 check-tsv.py --report TSV --program OUT [--program OUT]...
         [--source events|samples] [--peak exact|sampled] [--exact-peak GROUP]...
-        [--nameless] [--late GROUP] [--lossy] [--samples BABELTRACE_TEXT]
+        [--nameless] [--late GROUP] [--lossy] [--samples BABELTRACE_TEXT] [--inproc-peak]
 
 Every group known-pattern printed (its KP lines; root is not among them, as
 root also holds the library's own allocations, which emit no events) must
@@ -19,7 +19,10 @@ comparisons are skipped. Rows of other processes (other programs traced by
 the same user) are ignored. --samples: `babeltrace2 TRACE` text output, an
 independent reading of the group_stats events: every group of the programs'
 processes, root included, must show the figures of its last sample and the
-largest allocated_bytes - freed_bytes sampled as its peak.
+largest allocated_bytes - freed_bytes sampled as its peak. --inproc-peak:
+every group the program printed shows its true peak as in-process peak too
+(the largest peak_bytes of its group_stats samples: known-pattern allocates
+each group's blocks on one thread, so the library's peak is exact).
 Exit 0 when all holds, 1 otherwise.
 """
 import argparse
@@ -102,6 +105,7 @@ def main():
     ap.add_argument("--late")
     ap.add_argument("--lossy", action="store_true")
     ap.add_argument("--samples")
+    ap.add_argument("--inproc-peak", action="store_true")
     args = ap.parse_args()
 
     failures = []
@@ -170,6 +174,9 @@ def main():
         elif not g["live_bytes"] <= peak <= true_peak:
             fail("%s: sampled peak %d outside [final live %d, true peak %d]"
                  % (where, peak, g["live_bytes"], true_peak))
+        if args.inproc_peak and row.get("in_process_peak_bytes") != str(true_peak):
+            fail("%s: in-process peak %s, the true peak is %d"
+                 % (where, row.get("in_process_peak_bytes"), true_peak))
     if args.samples:
         samples = read_samples(args.samples)
         checked = 0

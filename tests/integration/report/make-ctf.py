@@ -1,16 +1,28 @@
 # SPDX-License-Identifier: MIT
-"""Write a small, valid CTF 1.8 trace that is not a trackalloc trace.
+"""Write a small, valid CTF 1.8 trace.
 
-    /usr/bin/python3 make-ctf.py OUTDIR other|empty
+    /usr/bin/python3 make-ctf.py OUTDIR other|empty|limits|limits-old|limits-many
 
 other: three events of a made-up provider ("other:hello");
 empty: the same metadata and one packet with no event in it.
 Used by the report's bad-input tests, which need no LTTng for these cases.
+
+limits: a trackalloc trace as LTTng-UST writes it (the payload fields of
+tracepoints/EVENTS.md with LTTng's leading underscore, the vpid, vtid and
+procname contexts), made up with known figures (ctf_limits.py) for the report's
+in-process peaks and limit crossings: group_stats with peak_bytes and
+group_limit events, in a process with alloc/free events and in one with
+group_stats samples only. limits-old: the same events as a release from
+before peak_bytes and group_limit existed writes them (no such field, no
+such event); limits-many: limits with 45 more crossings. Prints what the
+report must show, as JSON, on stdout.
 """
 import os
 import struct
 import sys
 import uuid
+
+import ctf_limits
 
 METADATA = """/* CTF 1.8 */
 typealias integer { size = 8; align = 8; signed = false; } := uint8_t;
@@ -65,10 +77,13 @@ event {
 
 
 def main(argv):
-    if len(argv) != 3 or argv[2] not in ("other", "empty"):
-        print("usage: make-ctf.py OUTDIR other|empty", file=sys.stderr)
+    kinds = ("other", "empty", "limits", "limits-old", "limits-many")
+    if len(argv) != 3 or argv[2] not in kinds:
+        print("usage: make-ctf.py OUTDIR " + "|".join(kinds), file=sys.stderr)
         return 2
     out, kind = argv[1], argv[2]
+    if kind.startswith("limits"):
+        return ctf_limits.write(out, kind == "limits-old", kind == "limits-many")
     trace_uuid = uuid.uuid4()
     os.makedirs(out, exist_ok=True)
     with open(os.path.join(out, "metadata"), "w", encoding="ascii") as f:

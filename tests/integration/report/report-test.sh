@@ -8,11 +8,12 @@
 #
 # SCENARIO:
 #   full          two runs in one session (per-user buffers), all events:
-#                 every figure equals the program's own, to the byte; the
-#                 table, --group, --csv and --plot (PNG and SVG) too
+#                 every figure equals the program's own, to the byte, and so
+#                 does each group's in-process peak (group_stats peak_bytes);
+#                 the table, --group, --csv and --plot (PNG and SVG) too
 #   per-process   the same with per-process buffers (one trace per process)
 #   counters      only INFO events (group_register/group_tag/group_stats):
-#                 totals equal the last samples
+#                 totals equal the last samples, in-process peaks the true ones
 #   nameless      only alloc/free/realloc events: groups shown as #ID
 #   late-session  the session starts after the program registered its groups
 #                 and allocated some blocks
@@ -169,7 +170,7 @@ full | per-process)
 	session_end
 	report_tsv "$tmp/trace" "$tmp/report.tsv" $skip_opt
 	show report "$tmp/report.tsv"
-	check_tsv --report "$tmp/report.tsv" --program "$tmp/kp1" --program "$tmp/kp2"
+	check_tsv --report "$tmp/report.tsv" --program "$tmp/kp1" --program "$tmp/kp2" --inproc-peak
 	pid1=$(awk -F'\t' '$1 == "KP" { print $2; exit }' "$tmp/kp1")
 	pid2=$(awk -F'\t' '$1 == "KP" { print $2; exit }' "$tmp/kp2")
 	[ "$pid1" != "$pid2" ] || fail "both runs have pid $pid1"
@@ -233,7 +234,7 @@ counters)
 	command -v babeltrace2 >/dev/null || skip "babeltrace2 (the command) is not installed"
 	babeltrace2 "$tmp/trace" >"$tmp/trace.txt" || fail "babeltrace2 cannot read the trace"
 	check_tsv --report "$tmp/report.tsv" --program "$tmp/kp" --source samples --peak sampled \
-		--exact-peak alpha --samples "$tmp/trace.txt"
+		--exact-peak alpha --samples "$tmp/trace.txt" --inproc-peak
 	pid=$(awk -F'\t' '$1 == "KP" { print $2; exit }' "$tmp/kp")
 	# grep -q may stop reading early: no pipe, so that pipefail never sees
 	# the writer's SIGPIPE
