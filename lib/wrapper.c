@@ -11,6 +11,7 @@
  * The trailer itself is described in trailer.h.
  */
 #define _GNU_SOURCE
+#include <dlfcn.h>
 #include <errno.h>
 #include <malloc.h>
 #include <stdlib.h>
@@ -511,18 +512,54 @@ TA_API void *reallocarray(void *p, size_t nmemb, size_t size)
  * glibc's own code calls is its internal copy, untouched). The semantics are
  * glibc's: NULL and ENOMEM when the copy cannot be allocated.
  */
+static char *(*ta_next_strdup)(const char *);
+static char *(*ta_next_strndup)(const char *, size_t);
+static int ta_malloc_is_ours = -1; /* unknown until first asked */
+
+/* Whether the process's malloc is this library's: not when something
+ * earlier in symbol order defines it (a sanitizer's runtime, a program
+ * with an allocator of its own), whose free would then get our blocks.
+ * Then the copies go to the next strdup, which calls that malloc. */
+static bool __attribute__((noinline, cold)) ta_strdup_forward(void)
+{
+	if (ta_malloc_is_ours < 0) {
+		void *m = dlsym(RTLD_DEFAULT, "malloc");
+		Dl_info theirs, ours;
+		/* by object, not by address: &malloc here is the process's */
+		bool same = m && dladdr(m, &theirs) && dladdr((void *)ta_strdup_forward, &ours) &&
+		            theirs.dli_fbase == ours.dli_fbase;
+
+		*(void **)&ta_next_strdup = dlsym(RTLD_NEXT, "strdup");
+		*(void **)&ta_next_strndup = dlsym(RTLD_NEXT, "strndup");
+		__atomic_store_n(&ta_malloc_is_ours, same || !ta_next_strdup || !ta_next_strndup,
+		                 __ATOMIC_RELEASE);
+	}
+	return !ta_malloc_is_ours;
+}
+
 TA_API char *strdup(const char *s)
 {
-	size_t n = strlen(s) + 1;
-	char *p = ta_malloc_at(n, __builtin_return_address(0));
+	size_t n;
+	char *p;
 
+	if (TA_UNLIKELY(__atomic_load_n(&ta_malloc_is_ours, __ATOMIC_ACQUIRE) != 1) &&
+	    ta_strdup_forward())
+		return ta_next_strdup(s);
+	n = strlen(s) + 1;
+	p = ta_malloc_at(n, __builtin_return_address(0));
 	return p ? memcpy(p, s, n) : NULL;
 }
 
 TA_API char *strndup(const char *s, size_t max)
 {
-	size_t n = strnlen(s, max);
-	char *p = ta_malloc_at(n + 1, __builtin_return_address(0));
+	size_t n;
+	char *p;
+
+	if (TA_UNLIKELY(__atomic_load_n(&ta_malloc_is_ours, __ATOMIC_ACQUIRE) != 1) &&
+	    ta_strdup_forward())
+		return ta_next_strndup(s, max);
+	n = strnlen(s, max);
+	p = ta_malloc_at(n + 1, __builtin_return_address(0));
 
 	if (!p)
 		return NULL;
