@@ -18,6 +18,7 @@
 
 #include <babeltrace2/babeltrace.h>
 
+#include "report-decode.h"
 #include "report-stacks-decode.h"
 #include "top-live.h"
 #include "top-model.h"
@@ -215,26 +216,6 @@ out:
 
 /* ---- event classes ---------------------------------------------------------- */
 
-static int64_t member_index(const bt_field_class *sfc, const char *name, bt_field_class_type *type)
-{
-	uint64_t n;
-
-	if (!sfc || bt_field_class_get_type(sfc) != BT_FIELD_CLASS_TYPE_STRUCTURE)
-		return -1;
-	n = bt_field_class_structure_get_member_count(sfc);
-	for (uint64_t i = 0; i < n; i++) {
-		const bt_field_class_structure_member *mb =
-			bt_field_class_structure_borrow_member_by_index_const(sfc, i);
-
-		if (!strcmp(bt_field_class_structure_member_get_name(mb), name)) {
-			*type = bt_field_class_get_type(
-				bt_field_class_structure_member_borrow_field_class_const(mb));
-			return (int64_t)i;
-		}
-	}
-	return -1;
-}
-
 struct tl_spec {
 	const char *name;
 	enum tl_kind kind;
@@ -268,7 +249,7 @@ static bool resolve_fields(struct tl_live *l, struct tl_class *c, const struct t
 		len = strlen(f + 1);
 		optional = f[len] == '?';
 		snprintf(want, sizeof(want), "%.*s", (int)(len - optional), f + 1);
-		idx = member_index(payload, want, &t);
+		idx = rp_struct_member_index(payload, want, &t);
 		if (idx >= 0 && (f[0] == 's' ? t == BT_FIELD_CLASS_TYPE_STRING :
 		                               bt_field_class_type_is(t, BT_FIELD_CLASS_TYPE_UNSIGNED_INTEGER)))
 			c->field[i] = idx;
@@ -292,12 +273,12 @@ static bool fill_class(struct tl_live *l, struct tl_class *c, const bt_event *ev
 
 	c->kind = TK_NONE;
 	c->has_clock = bt_stream_class_borrow_default_clock_class_const(sc) != NULL;
-	c->ctx_vpid = member_index(ctx, "vpid", &t);
+	c->ctx_vpid = rp_struct_member_index(ctx, "vpid", &t);
 	if (c->ctx_vpid >= 0 && !bt_field_class_type_is(t, BT_FIELD_CLASS_TYPE_INTEGER))
 		c->ctx_vpid = -1;
 	c->vpid_signed = c->ctx_vpid >= 0 &&
 	                 bt_field_class_type_is(t, BT_FIELD_CLASS_TYPE_SIGNED_INTEGER);
-	c->ctx_procname = member_index(ctx, "procname", &t);
+	c->ctx_procname = rp_struct_member_index(ctx, "procname", &t);
 	if (c->ctx_procname >= 0 && t != BT_FIELD_CLASS_TYPE_STRING)
 		c->ctx_procname = -1;
 	v = bt_trace_borrow_environment_entry_value_by_name_const(trace, "vpid");
