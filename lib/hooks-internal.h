@@ -16,31 +16,39 @@
 #ifndef TA_HOOKS_INTERNAL_H
 #define TA_HOOKS_INTERNAL_H
 
+#include "batch-internal.h"
 #include "ta-internal.h"
 #include "trace-internal.h"
 
 #pragma GCC visibility push(hidden)
 
-static inline int ta_tracker_is_set(void)
+/* TA_HOOK_TRACKER | TA_HOOK_BATCH: a tracker is set, batches are recorded */
+static inline int ta_hook_word(void)
 {
 	return __atomic_load_n(&ta_tracker_active, __ATOMIC_RELAXED);
 }
 
+static inline int ta_tracker_is_set(void)
+{
+	return ta_hook_word() & TA_HOOK_TRACKER;
+}
+
 /* Whether the wrapper must take the hook path: the checks the fast paths
- * make. @align is a constant on the plain-malloc path. */
+ * make, one word of the library's and one tracepoint state. @align is a
+ * constant on the plain-malloc path. */
 static inline int ta_hooks_alloc(size_t align)
 {
-	return ta_tracker_is_set() | ta_trace_alloc_enabled(align);
+	return ta_hook_word() | ta_trace_alloc_enabled(align);
 }
 
 static inline int ta_hooks_free(void)
 {
-	return ta_tracker_is_set() | ta_trace_free_enabled();
+	return ta_hook_word() | ta_trace_free_enabled();
 }
 
 static inline int ta_hooks_realloc(void)
 {
-	return ta_tracker_is_set() | ta_trace_realloc_enabled();
+	return ta_hook_word() | ta_trace_realloc_enabled();
 }
 
 /* True when this thread's allocations must raise no hook. A thread's first
@@ -59,6 +67,8 @@ ta_hook_alloc_tracked(void *ptr, size_t size, size_t wrapped, size_t align, uint
 {
 	ta_nest_enter();
 	ta_tracker_call_alloc(ptr, size, wrapped, gid);
+	if (ta_hook_word() & TA_HOOK_BATCH)
+		ta_pack_alloc(ptr, size, align, gid);
 	ta_trace_alloc(ptr, size, wrapped, align, gid);
 	ta_nest_exit();
 }
@@ -68,6 +78,8 @@ ta_hook_free_tracked(void *ptr, size_t size, size_t wrapped, uint32_t src, uint3
 {
 	ta_nest_enter();
 	ta_tracker_call_free(ptr, size, wrapped, src, cur);
+	if (ta_hook_word() & TA_HOOK_BATCH)
+		ta_pack_free(ptr, size, src, cur);
 	ta_trace_free(ptr, size, src, cur);
 	ta_nest_exit();
 }
@@ -78,6 +90,8 @@ ta_hook_realloc_tracked(void *in, void *out, size_t old_size, size_t old_wrapped
 {
 	ta_nest_enter();
 	ta_tracker_call_realloc(in, out, old_size, old_wrapped, size, wrapped, src, cur);
+	if (ta_hook_word() & TA_HOOK_BATCH)
+		ta_pack_realloc(in, out, old_size, size, src, cur);
 	ta_trace_realloc(in, out, old_size, size, src, cur);
 	ta_nest_exit();
 }
@@ -87,14 +101,20 @@ static inline void ta_hook_alloc(void *ptr, size_t size, size_t wrapped, size_t 
 {
 	struct ta_tls *t = &ta_tls;
 	struct ta_slot *fast;
+	int word;
 
 	if (ta_hooks_muted(t))
 		return;
-	if (TA_UNLIKELY(ta_tracker_is_set()))
+	word = ta_hook_word();
+	if (TA_UNLIKELY(word & TA_HOOK_TRACKER))
 		return ta_hook_alloc_tracked(ptr, size, wrapped, align, gid);
-	fast = ta_quiet_enter(t);
-	ta_trace_alloc(ptr, size, wrapped, align, gid);
-	ta_quiet_exit(t, fast);
+	if (word & TA_HOOK_BATCH)
+		ta_pack_alloc(ptr, size, align, gid);
+	if (ta_trace_alloc_enabled(align)) {
+		fast = ta_quiet_enter(t);
+		ta_trace_alloc(ptr, size, wrapped, align, gid);
+		ta_quiet_exit(t, fast);
+	}
 }
 
 static inline void ta_hook_free(void *ptr, size_t size, size_t wrapped, uint32_t src,
@@ -102,14 +122,20 @@ static inline void ta_hook_free(void *ptr, size_t size, size_t wrapped, uint32_t
 {
 	struct ta_tls *t = &ta_tls;
 	struct ta_slot *fast;
+	int word;
 
 	if (ta_hooks_muted(t))
 		return;
-	if (TA_UNLIKELY(ta_tracker_is_set()))
+	word = ta_hook_word();
+	if (TA_UNLIKELY(word & TA_HOOK_TRACKER))
 		return ta_hook_free_tracked(ptr, size, wrapped, src, cur);
-	fast = ta_quiet_enter(t);
-	ta_trace_free(ptr, size, src, cur);
-	ta_quiet_exit(t, fast);
+	if (word & TA_HOOK_BATCH)
+		ta_pack_free(ptr, size, src, cur);
+	if (ta_trace_free_enabled()) {
+		fast = ta_quiet_enter(t);
+		ta_trace_free(ptr, size, src, cur);
+		ta_quiet_exit(t, fast);
+	}
 }
 
 static inline void ta_hook_realloc(void *in, void *out, size_t old_size, size_t old_wrapped,
@@ -117,15 +143,21 @@ static inline void ta_hook_realloc(void *in, void *out, size_t old_size, size_t 
 {
 	struct ta_tls *t = &ta_tls;
 	struct ta_slot *fast;
+	int word;
 
 	if (ta_hooks_muted(t))
 		return;
-	if (TA_UNLIKELY(ta_tracker_is_set()))
+	word = ta_hook_word();
+	if (TA_UNLIKELY(word & TA_HOOK_TRACKER))
 		return ta_hook_realloc_tracked(in, out, old_size, old_wrapped, size, wrapped, src,
 		                               cur);
-	fast = ta_quiet_enter(t);
-	ta_trace_realloc(in, out, old_size, size, src, cur);
-	ta_quiet_exit(t, fast);
+	if (word & TA_HOOK_BATCH)
+		ta_pack_realloc(in, out, old_size, size, src, cur);
+	if (ta_trace_realloc_enabled()) {
+		fast = ta_quiet_enter(t);
+		ta_trace_realloc(in, out, old_size, size, src, cur);
+		ta_quiet_exit(t, fast);
+	}
 }
 
 #pragma GCC visibility pop

@@ -10,6 +10,7 @@
 #include "limits-internal.h"
 #include "rules-internal.h"
 #include "sampling-internal.h"
+#include "batch-internal.h"
 #include "ta-internal.h"
 #include "trace-internal.h"
 
@@ -86,6 +87,7 @@ __attribute__((constructor(101))) static void ta_init(void)
 	ta_inner_init();
 	ta_nest_enter();
 	ta_fdguard_init();
+	ta_exec_init();
 	ta_names_init();
 	ta_config_init();
 	pthread_atfork(ta_atfork_prepare, ta_atfork_parent, ta_atfork_child);

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "batch-internal.h"
 #include "ta-internal.h"
 #include "trace-internal.h"
 
@@ -108,6 +109,9 @@ static void ta_trace_load(bool at_start)
 		if (!at_start)
 			atexit(ta_trace_finish);
 		ta_watcher_start();
+		/* a session recording batches is already there (record): they
+		 * start with the program, not at the watcher's first look */
+		ta_batch_poll();
 	} else {
 		__atomic_store_n(&ta_load_state, TA_LOAD_FAILED, __ATOMIC_RELEASE);
 	}
@@ -227,6 +231,8 @@ void ta_trace_atfork_child(void)
 {
 	ta_nest_enter();
 	ta_trace_threads_atfork_child();
+	ta_batch_atfork_child();
+	ta_exec_atfork_child();
 	ta_ust_tids_clear();
 	if (ta_ust_before_fork && ta_ust_after_fork_parent && ta_ust_after_fork_child) {
 		pid_t self = gettid();

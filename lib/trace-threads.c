@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "batch-internal.h"
 #include "ta-internal.h"
 #include "trace-internal.h"
 
@@ -233,6 +234,7 @@ static void *ta_watcher_main(void *arg)
 			ta_statedump();
 		memcpy(seen, now, (size_t)n * sizeof(now[0]));
 		nseen = n;
+		ta_batch_poll();
 		if (lttng_ust_tracepoint_enabled(trackalloc, group_stats) &&
 		    !__atomic_load_n(&ta_sampler_running, __ATOMIC_ACQUIRE))
 			ta_internal_thread_launch(ta_sampler_main, &ta_sampler_running);
@@ -300,6 +302,7 @@ void ta_trace_finish(void)
 	 * LTTng-UST and the loader tearing down (tracepoint unregistration frees
 	 * memory), not the program. */
 	ta_nest_enter();
+	ta_batch_flush_all(true);
 	/* A process shorter than the watcher's period may end before its
 	 * first statedump: groups registered before LTTng-UST was (root, at
 	 * least) would have no name in the trace. Names once more, then. */

@@ -37,6 +37,7 @@
 #endif
 #include <errno.h>
 
+#include "batch-internal.h"
 #include "ta-internal.h"
 #include "limits-internal.h"
 #include "trace-internal.h"
@@ -66,6 +67,17 @@ void ta_trace_tracepoints_register(void)
 	lttng_ust__tracepoints__ptrs_init();
 }
 
+/* A provider loaded from the first constructor (ta_trace_load) met the
+ * tracepoints unregistered: their own constructors, just above in this
+ * file, run after it. Defined after them, this one runs after them too: a
+ * session that records batches from the start (trackalloc record) sees
+ * the program's first call. */
+static void __attribute__((constructor)) ta_trace_after_tracepoints(void)
+{
+	if (ta_trace_loaded())
+		ta_batch_poll();
+}
+
 /* ---- group and span events ---------------------------------------------- */
 
 /* Group and span events come from library calls, not from the allocator:
@@ -75,6 +87,7 @@ void ta_trace_group_enter_emit(uint32_t gid, uint32_t prev)
 {
 	ta_nest_enter();
 	lttng_ust_do_tracepoint(trackalloc, group_enter, gid, prev);
+	ta_batch_mark();
 	ta_nest_exit();
 }
 
@@ -82,6 +95,7 @@ void ta_trace_group_exit_emit(uint32_t gid, uint32_t restored)
 {
 	ta_nest_enter();
 	lttng_ust_do_tracepoint(trackalloc, group_exit, gid, restored);
+	ta_batch_mark();
 	ta_nest_exit();
 }
 
@@ -102,6 +116,7 @@ void ta_trace_span_emit(int what, uint64_t span_id, uint32_t gid)
 		lttng_ust_do_tracepoint(trackalloc, span_exit, span_id, gid);
 		break;
 	}
+	ta_batch_mark();
 	ta_nest_exit();
 }
 

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "batch-internal.h"
 #include "ta-internal.h"
 
 int ta_tracker_active;
@@ -105,7 +106,10 @@ TA_API int ta_tracker_set(const struct ta_tracker *tracker)
 	}
 	pthread_mutex_lock(&ta_tracker_lock);
 	old = __atomic_exchange_n(&ta_tracker_cur, copy, __ATOMIC_SEQ_CST);
-	__atomic_store_n(&ta_tracker_active, copy != NULL, __ATOMIC_SEQ_CST);
+	if (copy)
+		__atomic_or_fetch(&ta_tracker_active, TA_HOOK_TRACKER, __ATOMIC_SEQ_CST);
+	else
+		__atomic_and_fetch(&ta_tracker_active, ~TA_HOOK_TRACKER, __ATOMIC_SEQ_CST);
 	pthread_mutex_unlock(&ta_tracker_lock);
 	ta_threads_quiesce(offsetof(struct ta_thread, hook_gen));
 	ta_inner.free(old);

@@ -215,6 +215,25 @@ LTTNG_UST_TRACEPOINT_EVENT(trackalloc, group_limit,
 )
 LTTNG_UST_TRACEPOINT_LOGLEVEL(trackalloc, group_limit, LTTNG_UST_TRACEPOINT_LOGLEVEL_INFO)
 
+/* Compact full traces (lib/batch.c, EVENTS.md): a piece of one thread's
+ * record stream, written once per 4 KiB of records at most. */
+LTTNG_UST_TRACEPOINT_EVENT(trackalloc, batch,
+	LTTNG_UST_TP_ARGS(uint32_t, tid, uint64_t, offset, uint32_t, length, uint64_t, tsc,
+	                  uint64_t, ns, uint64_t, tsc_base, uint64_t, ns_base,
+	                  const uint64_t *, words, uint32_t, nwords),
+	LTTNG_UST_TP_FIELDS(
+		lttng_ust_field_integer(uint32_t, tid, tid)
+		lttng_ust_field_integer(uint64_t, offset, offset)
+		lttng_ust_field_integer(uint32_t, length, length)
+		lttng_ust_field_integer(uint64_t, tsc, tsc)
+		lttng_ust_field_integer(uint64_t, ns, ns)
+		lttng_ust_field_integer(uint64_t, tsc_base, tsc_base)
+		lttng_ust_field_integer(uint64_t, ns_base, ns_base)
+		lttng_ust_field_sequence_hex(uint64_t, data, words, uint32_t, nwords)
+	)
+)
+LTTNG_UST_TRACEPOINT_LOGLEVEL(trackalloc, batch, LTTNG_UST_TRACEPOINT_LOGLEVEL_DEBUG)
+
 #endif /* TRACKALLOC_TP_H */
 
 #include <lttng/tracepoint-event.h>

@@ -244,15 +244,32 @@ lt_run() {
 	fi
 }
 
+# lt_trackalloc_events SESSION: every trackalloc event at every loglevel,
+# the calls in the form LT_FORM says: events (the per-call events, the
+# default), batch (trackalloc:batch, as trackalloc record's full mode) or
+# both. tacheck.py reads either form.
+lt_trackalloc_events() {
+	case ${LT_FORM:-events} in
+	events) lt_events "$1" 'trackalloc:*' --exclude 'trackalloc:batch' ;;
+	batch)
+		lt_events "$1" 'trackalloc:*' \
+			--exclude 'trackalloc:alloc,trackalloc:alloc_aligned,trackalloc:free,trackalloc:realloc'
+		;;
+	both) lt_events "$1" 'trackalloc:*' ;;
+	*) lt_fail "LT_FORM must be events, batch or both, not '$LT_FORM'" ;;
+	esac
+}
+
 # lt_full_session VAR [channel options]: the usual session: channel "ch"
 # (per-process buffers unless LT_BUFFERS says --buffers-uid), every
-# trackalloc event at every loglevel, vtid/vpid/procname contexts.
+# trackalloc event at every loglevel (lt_trackalloc_events),
+# vtid/vpid/procname contexts.
 lt_full_session() {
 	local var=$1
 	shift
 	lt_session "$var"
 	lt_channel "${!var}" "${LT_BUFFERS:---buffers-pid}" --subbuf-size=1M --num-subbuf=8 "$@"
-	lt_events "${!var}" 'trackalloc:*'
+	lt_trackalloc_events "${!var}"
 	lt_context "${!var}"
 }
 

@@ -39,7 +39,7 @@ done
 
 lt_session S --set-url="net://127.0.0.1:$p_ctrl:$p_data"
 lt_channel "$S" --buffers-pid --subbuf-size=1M --num-subbuf=8
-lt_events "$S" 'trackalloc:*'
+lt_trackalloc_events "$S"
 lt_context "$S"
 lt_start "$S"
 timeout 20 "$prog" full >"$LT_TMP/prog.out" 2>"$LT_TMP/prog.err"

@@ -30,6 +30,8 @@ import types
 
 import bt2
 
+import tabatch
+
 PER_CALL = ('alloc', 'alloc_aligned', 'free', 'realloc')
 SPAN_EVENTS = ('span_bind', 'span_unbind', 'span_enter', 'span_exit')
 
@@ -49,7 +51,7 @@ def fail(msg, details=()):
 
 
 class Event:
-    __slots__ = ('name', 'ts', 'vtid', 'vpid', 'procname', 'f')
+    __slots__ = ('name', 'ts', 'vtid', 'vpid', 'procname', 'f', 'from_batch')
 
     def __repr__(self):
         return '%s@%d[vpid=%s vtid=%s %s] %s' % (self.name, self.ts, self.vpid, self.vtid,
@@ -108,6 +110,9 @@ class Trace:
         if proc.returncode != 0:
             fail('babeltrace2 cannot read %s (exit %d)' % (path, proc.returncode),
                  proc.stderr.splitlines()[-20:])
+        # batches are expanded into the per-call events they hold, in
+        # trace order (a stream's batches must be read in order)
+        self.batches = tabatch.Expander(_batch_event)
         for line in proc.stdout.splitlines():
             m = _LINE.match(line)
             if not m:
@@ -115,14 +120,35 @@ class Trace:
             e = Event()
             e.name = m.group(2)
             e.ts = int(m.group(1))
-            fields = {k: _value(v) for k, v in _FIELD.findall(m.group(3))}
+            e.from_batch = False
+            body, words = m.group(3), None
+            if e.name == 'batch':
+                body, _, rest = body.partition('_data_length')
+                words = tabatch.words_of(rest)
+            fields = {k: _value(v) for k, v in _FIELD.findall(body)}
             e.vtid = fields.pop('vtid', None)
             e.vpid = fields.pop('vpid', None)
             e.procname = fields.pop('procname', None)
             fields.pop('cpu_id', None)
             e.f = fields
-            self.events.append(e)
+            if words is not None:
+                self.events.extend(self.batches.expand(e, fields, words))
+            else:
+                self.events.append(e)
         self.events.sort(key=lambda e: e.ts)
+        if os.environ.get('LT_FORM') == 'both':
+            # recorded in both forms: the batches must hold the same calls
+            bad, worst = tabatch.same_calls(self.events, PER_CALL)
+            print('both forms: batch records against per-call events, largest time '
+                  'difference %d ns' % worst)
+            if bad:
+                fail('the batches do not hold the calls the per-call events show', bad)
+        self.events = tabatch.prefer_per_call(self.events, PER_CALL)
+        if self.batches.batches:
+            print(tabatch.summary(self.batches))
+        if self.batches.problems:
+            fail('trackalloc:batch events that break the format (EVENTS.md)',
+                 self.batches.problems)
         for msg in bt2.TraceCollectionMessageIterator(paths):
             t = type(msg)
             if t is bt2._EventMessageConst:  # pylint: disable=protected-access
@@ -204,6 +230,13 @@ class Prog:
                     self.stats[v[0]] = tuple(v[1:])
         if self.pid is None:
             fail('the program printed no PID line (did it run to the end?)')
+
+
+def _batch_event(name, ts, tid, vpid, procname, fields):
+    e = Event()
+    e.name, e.ts, e.vtid, e.vpid, e.procname, e.f = name, ts, tid, vpid, procname, fields
+    e.from_batch = True
+    return e
 
 
 def rec_of(e):
