@@ -10,7 +10,7 @@ tp-program printed (see tp-program.c for the line format).
   tacheck.py fork     TRACE PROGOUT [--rounds N] [--foreign]
   tacheck.py tids     TRACE PROGOUT [--min-per-call N]
   tacheck.py count    TRACE [--vpid PID] [--min N] [--max N] [--event NAME]
-                      [--no-discard]
+                      [--size BYTES] [--no-discard]
   tacheck.py spans    TRACE SERVEROUT REPORT --span-base ID --kinds NAME,NAME...
 
 TRACE is a trace directory, or several separated by ':' (read as one). The
@@ -612,6 +612,8 @@ def mode_tids(a):
 def mode_count(a):
     trace = Trace(a.trace.split(':'))
     evs = trace.of(a.vpid, (a.event,) if a.event else None)
+    if a.size is not None:
+        evs = [e for e in evs if e.f.get('size') == a.size]
     names = collections.Counter(e.name for e in evs)
     vpids = collections.Counter(e.vpid for e in trace.events)
     print('events%s: %d %s; by vpid (all processes): %s'
@@ -934,6 +936,7 @@ def main():
     p.add_argument('--min', type=int)
     p.add_argument('--max', type=int)
     p.add_argument('--no-discard', action='store_true')
+    p.add_argument('--size', type=int, help='only events with this size field')
     p.set_defaults(fn=mode_count)
     p = sub.add_parser('spans')
     p.add_argument('trace')
