@@ -4,10 +4,12 @@
 # LTTng benchmarks of issue 3 (never fail on timing: they print tables).
 # Workload: bench-pairs, malloc/free pairs of mixed sizes 16..512 bytes.
 #
-#  (a) full tracing: trackalloc preloaded with a session recording
-#      'trackalloc:*' at every loglevel, against LTTng's libc wrapper
+#  (a) full tracing: trackalloc preloaded with a session recording every
+#      call, in the compact form (trackalloc:batch; target: ratio <= 0.35,
+#      at most 12 bytes of trace per call) and as per-call events (target:
+#      ratio <= 1.0), against LTTng's libc wrapper
 #      (liblttng-ust-libc-wrapper.so) with an identical session and channel
-#      recording 'lttng_ust_libc:*'. Target: ratio <= 1.0.
+#      recording 'lttng_ust_libc:*'.
 #  (b) counters mode: trackalloc preloaded with a session recording only
 #      trackalloc:group_stats, against plain glibc. Target: ratio <= 1.8.
 #
@@ -118,41 +120,80 @@ echo "machine: $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 
 # ---- (a) ----------------------------------------------------------------
-bench_session SA 'trackalloc:*'
+# Two trackalloc sessions, one at a time (a process pays for every event
+# any active session enables): the compact form (trackalloc:batch, as
+# `trackalloc record` records), then the per-call events; the wrapper's
+# session stays active throughout and its runs alternate with both.
+calls=$(((traced_pairs / 10 + 1 + 3 * traced_pairs) * 2))
 bench_session SW 'lttng_ust_libc:*'
+lt_session SB
+lt_channel "$SB" --buffers-pid --subbuf-size="$subbuf" --num-subbuf="$nsubbuf"
+lt_events "$SB" 'trackalloc:*' \
+	--exclude 'trackalloc:alloc,trackalloc:alloc_aligned,trackalloc:free,trackalloc:realloc'
+lt_start "$SB"
 for _ in $(seq "$runs"); do
 	# =1 as under trackalloc record: a preloaded library defers LTTng-UST
+	one_run a-batch LD_PRELOAD="$lib" TRACKALLOC_LTTNG=1
+	one_run a-wrapper LD_PRELOAD="$wrapper"
+done
+lt_stop "$SB"
+lt_session SA
+lt_channel "$SA" --buffers-pid --subbuf-size="$subbuf" --num-subbuf="$nsubbuf"
+lt_events "$SA" 'trackalloc:*' --exclude 'trackalloc:batch'
+lt_start "$SA"
+for _ in $(seq "$runs"); do
 	one_run a-trackalloc LD_PRELOAD="$lib" TRACKALLOC_LTTNG=1
 	one_run a-wrapper LD_PRELOAD="$wrapper"
 done
 lt_stop "$SA"
 lt_stop "$SW"
 ta_ns=$(median "$LT_TMP/a-trackalloc.ns")
+b_ns=$(median "$LT_TMP/a-batch.ns")
 wr_ns=$(median "$LT_TMP/a-wrapper.ns")
 read -r ta_rec ta_disc < <(count "$SA" a-trackalloc)
+read -r b_rec b_disc < <(count "$SB" a-batch)
 read -r wr_rec wr_disc < <(count "$SW" a-wrapper)
-expected=$(((traced_pairs / 10 + 1 + 3 * traced_pairs) * 2 * runs))
+# the compact form: what the batches hold, and what the trace weighs
+# shellcheck disable=SC2046 # one argument per pid
+IFS=: read -r -a b_dirs <<<"$(lt_pid_trace "$(lt_trace_dir "$SB")" $(cat "$LT_TMP/a-batch.pids"))"
+b_bytes=$(babeltrace2 "${b_dirs[@]}" 2>/dev/null | grep -o ' length = [0-9]*' |
+	awk '{s += $3} END {print s + 0}')
+b_trace=$(du -sb "${b_dirs[@]}" | awk '{s += $1} END {print s + 0}')
+b_calls=$((calls * runs))
 lt_destroy "$SA"
+lt_destroy "$SB"
 lt_destroy "$SW"
 # a configuration that recorded nothing measured nothing
 for c in "trackalloc:$ta_rec:$ta_disc" "libc wrapper:$wr_rec:$wr_disc"; do
 	IFS=: read -r who rec disc <<<"$c"
-	[ $((rec + disc)) -ge "$expected" ] ||
-		lt_fail "(a) $who: $((rec + disc)) events recorded or discarded, $expected expected"
+	[ $((rec + disc)) -ge $((calls * runs)) ] ||
+		lt_fail "(a) $who: $((rec + disc)) events recorded or discarded, $((calls * runs)) expected"
 done
+# at least 1 byte per call: a compact trace that holds less lost calls
+[ "$b_bytes" -ge "$b_calls" ] ||
+	lt_fail "(a) trackalloc batches: $b_bytes bytes of records for $b_calls calls"
 echo "(a) full tracing, channel: per-process buffers, $nsubbuf x $subbuf sub-buffers per CPU, discard mode"
-echo "    $traced_pairs pairs per timed loop; each run emits $((expected / runs)) per-call events"
+echo "    $traced_pairs pairs per timed loop; each run makes $calls calls"
 row configuration "cpu ns/pair" "wall ns/pair" recorded discarded
-row "trackalloc, 'trackalloc:*' (all loglevels)" "$ta_ns" "$(median "$LT_TMP/a-trackalloc.wall")" \
+row "trackalloc, compact (trackalloc:batch)" "$b_ns" "$(median "$LT_TMP/a-batch.wall")" \
+	"$b_rec" "$b_disc"
+row "trackalloc, per-call events" "$ta_ns" "$(median "$LT_TMP/a-trackalloc.wall")" \
 	"$ta_rec" "$ta_disc"
 row "libc wrapper, 'lttng_ust_libc:*'" "$wr_ns" "$(median "$LT_TMP/a-wrapper.wall")" \
 	"$wr_rec" "$wr_disc"
-row "ratio trackalloc / libc wrapper" "$(ratio "$ta_ns" "$wr_ns")" \
+row "ratio compact / libc wrapper" "$(ratio "$b_ns" "$wr_ns")" \
+	"$(ratio "$(median "$LT_TMP/a-batch.wall")" "$(median "$LT_TMP/a-wrapper.wall")")" \
+	"(target <= 0.35)"
+row "ratio per-call events / libc wrapper" "$(ratio "$ta_ns" "$wr_ns")" \
 	"$(ratio "$(median "$LT_TMP/a-trackalloc.wall")" "$(median "$LT_TMP/a-wrapper.wall")")" \
 	"(target <= 1.0)"
-echo "    runs (cpu ns/pair): trackalloc: $(all "$LT_TMP/a-trackalloc.ns")"
+echo "    compact: $(awk -v b="$b_bytes" -v c="$b_calls" 'BEGIN {printf "%.2f", b / c}') bytes" \
+	"of records per call, $(awk -v b="$b_trace" -v c="$b_calls" 'BEGIN {printf "%.2f", b / c}')" \
+	"bytes of trace per call (target <= 12), $b_disc events discarded"
+echo "    runs (cpu ns/pair): compact: $(all "$LT_TMP/a-batch.ns")"
+echo "                        per-call: $(all "$LT_TMP/a-trackalloc.ns")"
 echo "                        libc wrapper: $(all "$LT_TMP/a-wrapper.ns")"
-foreign_note a-trackalloc a-wrapper
+foreign_note a-batch a-trackalloc a-wrapper
 echo
 
 # ---- (b) ----------------------------------------------------------------
