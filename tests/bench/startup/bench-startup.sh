@@ -10,8 +10,9 @@
 #   bench-startup.sh LIBTRACKALLOC
 #
 # Contenders: plain; trackalloc preloaded with TRACKALLOC_LTTNG=auto (no
-# recording: LTTng-UST is not loaded), =0, and =1 (as under trackalloc
-# record); LTTng's own liblttng-ust-libc-wrapper preloaded.
+# recording: LTTng-UST is not loaded), =0, =1, and =1 with the environment
+# trackalloc record gives its command (no base-address statedump unless
+# --stacks); LTTng's own liblttng-ust-libc-wrapper preloaded.
 set -uo pipefail
 lib=${1:?usage: $0 LIBTRACKALLOC}
 execs=${TA_BENCH_EXECS:-200}
@@ -29,10 +30,12 @@ fi
 trap '[ -n "$started" ] && kill "$started"' EXIT
 lttng list >/dev/null 2>&1 && echo "session daemon: up" || echo "session daemon: none"
 
-names=(plain auto off on wrapper)
+names=(plain auto off on record wrapper)
 envs=("" "LD_PRELOAD=$lib" "LD_PRELOAD=$lib TRACKALLOC_LTTNG=0"
-	"LD_PRELOAD=$lib TRACKALLOC_LTTNG=1" "LD_PRELOAD=$wrapper")
-[ -e "$wrapper" ] || { names=("${names[@]:0:4}"); envs=("${envs[@]:0:4}"); }
+	"LD_PRELOAD=$lib TRACKALLOC_LTTNG=1"
+	"LD_PRELOAD=$lib TRACKALLOC_LTTNG=1 LTTNG_UST_WITHOUT_BADDR_STATEDUMP=1"
+	"LD_PRELOAD=$wrapper")
+[ -e "$wrapper" ] || { names=("${names[@]:0:5}"); envs=("${envs[@]:0:5}"); }
 
 # one round of one contender: ms per exec. The loop's shell is not
 # preloaded: each /bin/true gets the contender's environment for itself
@@ -74,6 +77,7 @@ for i in "${!names[@]}"; do
 	auto) label="trackalloc (auto, no rec.)" ;;
 	off) label="trackalloc LTTNG=0" ;;
 	on) label="trackalloc LTTNG=1" ;;
+	record) label="as trackalloc record runs it" ;;
 	wrapper) label="LTTng libc wrapper" ;;
 	esac
 	printf '%-28s %10.3f %+11.3f %10d %+11d\n' "$label" "$m" \
@@ -81,3 +85,5 @@ for i in "${!names[@]}"; do
 done
 echo "(median of $rounds rounds of $execs starts of 'env VARS /bin/true' from a plain bash loop;"
 echo " the env exec is in every figure, plain's included)"
+echo "'as trackalloc record runs it': LTTNG=1 and LTTNG_UST_WITHOUT_BADDR_STATEDUMP=1, which"
+echo "record sets without --stacks; target: at most the LTTng libc wrapper's start-up"
