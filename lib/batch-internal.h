@@ -33,9 +33,11 @@ void ta_pack_alloc(void *ptr, size_t size, size_t align, uint32_t gid);
 void ta_pack_free(void *ptr, size_t size, uint32_t src, uint32_t cur);
 void ta_pack_realloc(void *in, void *out, size_t old_size, size_t size, uint32_t src,
                       uint32_t gid);
-/* The watcher, every period: follow trackalloc:batch's enabled state, and
- * write out every buffer that holds records. Also after the load. */
-void ta_batch_poll(void);
+/* Follow trackalloc:batch's enabled state; @flush: also write out every
+ * buffer that holds records (the watcher, every period: the events carry
+ * the writing thread's name, which only the watcher takes from the
+ * process). */
+void ta_batch_poll(bool flush);
 /* Write out every buffer now (exec, _exit, process exit). @final: later
  * records are written out one call at a time. */
 void ta_batch_flush_all(bool final);
@@ -60,8 +62,9 @@ static inline void ta_pack_realloc(void *in, void *out, size_t old_size, size_t 
 {
 	(void)in, (void)out, (void)old_size, (void)size, (void)src, (void)gid;
 }
-static inline void ta_batch_poll(void)
+static inline void ta_batch_poll(bool flush)
 {
+	(void)flush;
 }
 static inline void ta_batch_flush_all(bool final)
 {

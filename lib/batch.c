@@ -425,7 +425,7 @@ static void ta_batch_drop(struct ta_batch *b)
 	pthread_mutex_unlock(&b->lock);
 }
 
-void ta_batch_poll(void)
+void ta_batch_poll(bool flush)
 {
 	int on = ta_tp_state(batch) != 0;
 	int was = (__atomic_load_n(&ta_tracker_active, __ATOMIC_RELAXED) & TA_HOOK_BATCH) != 0;
@@ -444,7 +444,7 @@ void ta_batch_poll(void)
 		__atomic_and_fetch(&ta_tracker_active, ~TA_HOOK_BATCH, __ATOMIC_SEQ_CST);
 		ta_batch_each(ta_batch_drop);
 	}
-	if (on)
+	if (on && flush)
 		ta_batch_each(ta_batch_flush);
 }
 

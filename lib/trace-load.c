@@ -111,7 +111,7 @@ static void ta_trace_load(bool at_start)
 		ta_watcher_start();
 		/* a session recording batches is already there (record): they
 		 * start with the program, not at the watcher's first look */
-		ta_batch_poll();
+		ta_batch_poll(false);
 	} else {
 		__atomic_store_n(&ta_load_state, TA_LOAD_FAILED, __ATOMIC_RELEASE);
 	}

@@ -234,7 +234,7 @@ static void *ta_watcher_main(void *arg)
 			ta_statedump();
 		memcpy(seen, now, (size_t)n * sizeof(now[0]));
 		nseen = n;
-		ta_batch_poll();
+		ta_batch_poll(true);
 		if (lttng_ust_tracepoint_enabled(trackalloc, group_stats) &&
 		    !__atomic_load_n(&ta_sampler_running, __ATOMIC_ACQUIRE))
 			ta_internal_thread_launch(ta_sampler_main, &ta_sampler_running);

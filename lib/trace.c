@@ -75,7 +75,7 @@ void ta_trace_tracepoints_register(void)
 static void __attribute__((constructor)) ta_trace_after_tracepoints(void)
 {
 	if (ta_trace_loaded())
-		ta_batch_poll();
+		ta_batch_poll(false);
 }
 
 /* ---- group and span events ---------------------------------------------- */

@@ -83,7 +83,7 @@ grep -q lttng /proc/"$other"/maps && {
 	failed=1
 }
 lt_bt_read "$LT_TMP/rec-p"
-babeltrace2 "$LT_TMP/rec-p" >"$LT_TMP/rec-p.txt" 2>/dev/null
+lt_bt_text "$LT_TMP/rec-p" >"$LT_TMP/rec-p.txt"
 # check_trace TEXT ALLOWED NEEDED: every event comes from a pid in ALLOWED
 # (comma-separated); each pid in NEEDED has its attach-worker group's name
 # and tag, at least 50 allocations in it, and its events labelled
@@ -154,7 +154,7 @@ rc=$?
 shell=$(awk '$1 == "SHELL" {print $2; exit}' "$LT_TMP/rec-cmd.out")
 kids=$(awk '$1 == "PID" {print $2}' "$LT_TMP/rec-cmd.out" | paste -sd,)
 echo "the shell $shell, its programs $kids; the target $target and the other $other run alongside"
-babeltrace2 "$LT_TMP/rec-cmd" >"$LT_TMP/rec-cmd.txt" 2>/dev/null
+lt_bt_text "$LT_TMP/rec-cmd" >"$LT_TMP/rec-cmd.txt"
 # only the shell, its subshell and the two programs may be in the trace
 procs=$(grep -o 'vpid = [0-9]*' "$LT_TMP/rec-cmd.txt" | awk '{print $3}' | sort -u | paste -sd,)
 echo "processes in the trace: $procs"

@@ -273,6 +273,13 @@ lt_full_session() {
 	lt_context "${!var}"
 }
 
+# lt_bt_text TRACE...: the traces as babeltrace2 text (raw clock values),
+# trackalloc:batch events replaced by the per-call events they hold
+# (tabatch.py), for checks that grep per-call events.
+lt_bt_text() {
+	babeltrace2 --clock-cycles --no-delta "$@" 2>/dev/null | "$LT_PY" "$LT_HERE/tabatch.py"
+}
+
 # lt_check MODE ARGS...: read a trace back and check it (tacheck.py).
 lt_check() {
 	"$LT_PY" "$LT_CHECK" "$@"

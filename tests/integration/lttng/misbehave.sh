@@ -67,7 +67,7 @@ done
 
 echo "== the recordings"
 lt_bt_read "$LT_TMP/trace-closeall"
-babeltrace2 "$LT_TMP/trace-closeall" >"$LT_TMP/closeall.txt" 2>/dev/null
+lt_bt_text "$LT_TMP/trace-closeall" >"$LT_TMP/closeall.txt"
 for g in before-close after-close child-after-close; do
 	n=$("$LT_PY" - "$LT_TMP/closeall.txt" "$g" <<'PY'
 import re, sys
@@ -87,7 +87,7 @@ PY
 	echo "closeall: $n allocations recorded in $g"
 	[ "$n" -ge 400 ] || { echo "FAIL: closeall: the trace misses $g's allocations" >&2; failed=1; }
 done
-n=$(babeltrace2 "$LT_TMP/trace-pthread-exit" 2>/dev/null | grep -c 'trackalloc:alloc:')
+n=$(lt_bt_text "$LT_TMP/trace-pthread-exit" | grep -c 'trackalloc:alloc:')
 echo "pthread-exit: $n allocations recorded"
 [ "$n" -ge 1000 ] || { echo "FAIL: pthread-exit: the worker's allocations are not all there" >&2; failed=1; }
 

@@ -238,3 +238,49 @@ def summary(x):
             'SYNC the reader could start at'
             % (x.batches, x.bytes, x.records, x.bytes / x.records if x.records else 0, x.unread))
 
+
+
+_BATCH_LINE = re.compile(r'^\[(\d+)\] (.*?) trackalloc:batch: \{ (.*?) \}, \{ (.*?) \}, \{ (.*) \}$')
+_CTX = re.compile(r'(\w+) = ("(?:[^"\\]|\\.)*"|[^,}\s]+)')
+
+
+class _Ev:
+    __slots__ = ('ts', 'vpid', 'procname')
+
+
+def expand_text(lines, out):
+    """babeltrace2 text (--clock-cycles --no-delta) in, the same text out with
+    every trackalloc:batch line replaced by the per-call event lines it
+    holds, as babeltrace2 would print them (tests that grep per-call events
+    read compact traces through this). Returns the Expander."""
+
+    def line_of(name, ts, tid, vpid, procname, f):
+        body = ', '.join('%s = %s' % (k, hex(v) if k in ('ptr', 'in_ptr') else v)
+                         for k, v in f.items())
+        return '[%020d] %s trackalloc:%s: { cpu_id = 0 }, { vtid = %d, vpid = %s, ' \
+               'procname = %s }, { %s }' % (ts, host, name, tid, vpid, procname, body)
+
+    host = 'batch'
+    x = Expander(line_of)
+    for line in lines:
+        m = _BATCH_LINE.match(line.rstrip('\n'))
+        if not m:
+            out.write(line)
+            continue
+        host = m.group(2)
+        ctx = dict(_CTX.findall(m.group(4)))
+        body, _, rest = m.group(5).partition('_data_length')
+        fields = {k: int(v, 0) for k, v in _CTX.findall(body)}
+        e = _Ev()
+        e.ts, e.vpid, e.procname = int(m.group(1)), ctx.get('vpid'), ctx.get('procname', '""')
+        for ln in x.expand(e, fields, words_of(rest)):
+            out.write(ln + '\n')
+    return x
+
+
+if __name__ == '__main__':
+    import sys
+    xp = expand_text(sys.stdin, sys.stdout)
+    for p in xp.problems[:20]:
+        print('tabatch: %s' % p, file=sys.stderr)
+    sys.exit(1 if xp.problems else 0)
