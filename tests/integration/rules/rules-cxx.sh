@@ -52,7 +52,7 @@ run none ''
 #    charged to the library only with the stack walk (libunwind).
 rules='lib:libta-rules-cxx*=cxx'
 run cxx "$rules"
-if [ "$stacks" = stacks ] && /sbin/ldconfig -p | grep -q 'libunwind\.so\.8 '; then
+if [ "$stacks" = stacks ] && /sbin/ldconfig -p | grep 'libunwind\.so\.8 ' >/dev/null; then
 	b=2227 o=8
 else
 	echo "no libunwind: the std::string's 1001 bytes are libstdc++'s own"
