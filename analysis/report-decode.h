@@ -28,6 +28,10 @@ void rp_reader_set_stacks(struct rp_reader *r, struct rs_decoder *sd);
 bt_graph_simple_sink_component_consume_func_status rp_reader_consume(bt_message_iterator *it,
                                                                      void *reader);
 
+/* After the last message: apply the calls still queued from batches
+ * (report-batch.c). false: out of memory. */
+bool rp_reader_finish(struct rp_reader *r);
+
 /* Why decoding stopped early (a one-line message owned by @r), or NULL;
  * *@oom tells whether memory ran out. */
 const char *rp_reader_failure(const struct rp_reader *r, bool *oom);

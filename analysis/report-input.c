@@ -360,6 +360,10 @@ int rp_read_trace(const char *dir, struct rp_model *m, const struct rp_input_opt
 			goto out;
 		}
 	}
+	if (ret == RP_EXIT_OK && !rp_reader_finish(r)) {
+		fprintf(stderr, RP_PREFIX "out of memory\n");
+		ret = RP_EXIT_OUTPUT;
+	}
 	if (opts->progress && m->events >= 65536 * 16)
 		fprintf(stderr, RP_PREFIX "%.1fM events read, done\n", (double)m->events / 1e6);
 	if (ret != RP_EXIT_OK)

@@ -297,7 +297,8 @@ void rp_model_count_event(struct rp_model *m, bool trackalloc)
 
 void rp_model_note_time(struct rp_model *m, int64_t ts)
 {
-	if (!m->have_ts) {
+	/* the earliest, not the first: batches come after their calls */
+	if (!m->have_ts || ts < m->first_ts) {
 		m->have_ts = true;
 		m->first_ts = ts;
 	}
