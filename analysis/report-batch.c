@@ -174,12 +174,13 @@ static inline struct rp_rec *push(struct rp_bstream *s, const struct rb_clock *c
 	int64_t t = clock_time(c, tick);
 	struct rp_rec *r = &s->q.v[s->q.n++];
 
-	if (t < s->last_ts)
-		t = s->last_ts;
+	/* late on its own time, before the thread's clamp hides it */
 	if (t < applied) {
 		t = applied;
 		res->c.late++;
 	}
+	if (t < s->last_ts)
+		t = s->last_ts;
 	s->last_ts = t;
 	r->ts = t;
 	res->c.calls++;
