@@ -3,9 +3,8 @@
  * trackalloc:batch record streams into per-thread queues of calls.
  *
  * A batch's data sequence is read element by element once, into one
- * buffer the decoder reuses, then decoded as bytes: no allocation per
- * record, the queue room for a whole batch taken at once (a queue entry
- * takes at least 2.5 bytes of records, so bytes / 2 + 2 entries suffice).
+ * buffer the decoder reuses, then decoded as bytes straight into the
+ * thread's queue (report-merge.h): no allocation per record.
  *
  * Stream state is kept per (process, tid) across batches. Where the
  * stream cannot be followed (batches lost, a record that cannot be
@@ -51,6 +50,7 @@ struct rb_clock {
 /* What one batch adds to the model's batch counts. */
 struct rb_result {
 	struct rp_batch_counts c;
+	bool oom;
 };
 
 struct rp_batcher *rp_batcher_new(struct rp_model *m, int64_t horizon_ns)
@@ -167,12 +167,16 @@ static inline uint64_t round_chunk(uint64_t pos)
 
 /* ---- records ------------------------------------------------------------------- */
 
-/* Push a call at tick @tick onto @s's queue (room was reserved). */
+/* Push a call at tick @tick onto @s's queue, @k entries (NULL: out of
+ * memory). */
 static inline struct rp_rec *push(struct rp_bstream *s, const struct rb_clock *c, int64_t applied,
-                                  uint64_t tick, struct rb_result *res)
+                                  uint64_t tick, struct rb_result *res, unsigned k)
 {
 	int64_t t = clock_time(c, tick);
-	struct rp_rec *r = &s->q.v[s->q.n++];
+	struct rp_rec *r = rp_merge_push(s, k);
+
+	if (!r)
+		return NULL;
 
 	/* late on its own time, before the thread's clamp hides it */
 	if (t < applied) {
@@ -190,7 +194,8 @@ static inline struct rp_rec *push(struct rp_bstream *s, const struct rb_clock *c
 /*
  * Decode the records of @p up to @lim (a chunk's end or the batch's),
  * starting at a record. Returns where it stopped: @lim when all went well,
- * else the start of the record that could not be decoded.
+ * else the start of the record that could not be decoded; NULL when out
+ * of memory.
  */
 static const uint8_t *decode_run(struct rp_bstream *s, const struct rb_clock *c, int64_t applied,
                                  const uint8_t *p, const uint8_t *lim, struct rb_result *res)
@@ -234,7 +239,8 @@ static const uint8_t *decode_run(struct rp_bstream *s, const struct rb_clock *c,
 			s->tsc += d;
 			s->cur = g;
 			s->prev += d2;
-			r = push(s, c, applied, s->tsc, res);
+			if (!(r = push(s, c, applied, s->tsc, res, 1)))
+				return NULL;
 			r->op = RQ_ALLOC;
 			r->ptr = s->prev;
 			r->size = size;
@@ -248,7 +254,8 @@ static const uint8_t *decode_run(struct rp_bstream *s, const struct rb_clock *c,
 				return start;
 			s->tsc += d;
 			s->prev += d2;
-			r = push(s, c, applied, s->tsc, res);
+			if (!(r = push(s, c, applied, s->tsc, res, 1)))
+				return NULL;
 			r->op = RQ_FREE;
 			r->ptr = s->prev;
 			r->size = size;
@@ -269,14 +276,14 @@ static const uint8_t *decode_run(struct rp_bstream *s, const struct rb_clock *c,
 			in_ptr = s->prev + d2;
 			s->prev = in_ptr + dout;
 			s->cur = g2;
-			r = push(s, c, applied, s->tsc, res);
+			if (!(r = push(s, c, applied, s->tsc, res, 2)))
+				return NULL;
 			r->op = RQ_REALLOC;
 			r->ptr = in_ptr;
 			r->size = old_size;
 			r->gid = g;
 			/* the new block: same time, not a call of its own */
 			r[1] = (struct rp_rec){ r->ts, s->prev, size, g2, RQ_REALLOC_NEW };
-			s->q.n++;
 			break;
 		}
 		case RB_KIND_GROUP:
@@ -323,6 +330,10 @@ static void decode(struct rp_bstream *s, const struct rb_clock *c, int64_t appli
 			stop = p;
 		else
 			stop = decode_run(s, c, applied, p, lim, res);
+		if (!stop) {
+			res->oom = true;
+			return;
+		}
 		res->c.bytes += (uint64_t)(stop - p);
 		if (stop == lim) {
 			p = lim;
@@ -396,7 +407,7 @@ bool rp_batcher_event(struct rp_batcher *b, struct rp_proc *p, int64_t ts, const
 		return false;
 	avail = (uint64_t)got < len ? (uint64_t)got : len;
 	s = rp_merge_stream(b->mg, p, tid, standalone);
-	if (!s || !rp_merge_reserve(s, avail / 2 + 2))
+	if (!s)
 		return false;
 	res.c.batches = 1;
 	if (standalone) {
@@ -425,6 +436,8 @@ bool rp_batcher_event(struct rp_batcher *b, struct rp_proc *p, int64_t ts, const
 	s->seen = !standalone;
 	s->next = off + len;
 	decode(s, &c, rp_merge_applied(s), off, b->buf, len, avail, count_skip, &res);
+	if (res.oom)
+		return false;
 	rp_model_add_batch(b->m, p, &res.c);
 	return rp_merge_pushed(b->mg, s, ts);
 }

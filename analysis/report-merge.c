@@ -9,8 +9,9 @@
  * calls of a process in time order across its threads, as the per-call
  * events would have come. So:
  *
- *  - each thread's decoded records wait in a queue of their own (a flat
- *    array, 32 bytes a record, reused: no allocation per record); a
+ *  - each thread's decoded records wait in a queue of their own (blocks of
+ *    RP_QBLOCK records of 32 bytes, recycled: no allocation per record,
+ *    no copying, the same memory over and over in a long trace); a
  *    thread's records are already in order, their times made
  *    non-decreasing by report-batch.c;
  *  - a batch event at time E makes every record of its process older than
@@ -57,6 +58,7 @@ struct rp_merge {
 	struct rp_bproc **procs;
 	size_t nprocs, procs_cap;
 	uint32_t seq;
+	struct rp_qblock *spare; /* emptied blocks, for reuse */
 };
 
 struct rp_merge *rp_merge_new(struct rp_model *m, int64_t horizon_ns)
@@ -75,10 +77,23 @@ void rp_merge_free(struct rp_merge *mg)
 	if (!mg)
 		return;
 	for (size_t i = 0; mg->streams && i <= mg->smask; i++) {
-		if (mg->streams[i]) {
-			free(mg->streams[i]->q.v);
-			free(mg->streams[i]);
+		struct rp_bstream *s = mg->streams[i];
+
+		if (!s)
+			continue;
+		while (s->q.first) {
+			struct rp_qblock *b = s->q.first;
+
+			s->q.first = b->next;
+			free(b);
 		}
+		free(s);
+	}
+	while (mg->spare) {
+		struct rp_qblock *b = mg->spare;
+
+		mg->spare = b->next;
+		free(b);
 	}
 	for (size_t i = 0; i < mg->nprocs; i++) {
 		free(mg->procs[i]->heap);
@@ -173,6 +188,7 @@ struct rp_bstream *rp_merge_stream(struct rp_merge *mg, struct rp_proc *p, uint3
 		return NULL;
 	}
 	s->p = p;
+	s->mg = mg;
 	s->tid = tid;
 	s->standalone = standalone;
 	s->last_ts = INT64_MIN;
@@ -185,38 +201,48 @@ struct rp_bstream *rp_merge_stream(struct rp_merge *mg, struct rp_proc *p, uint3
 	return mg->last = s;
 }
 
-bool rp_merge_reserve(struct rp_bstream *s, size_t more)
+struct rp_rec *rp_merge_push_slow(struct rp_bstream *s, unsigned k)
 {
-	struct rp_queue *q = &s->q;
-	size_t len = q->n - q->head, ncap;
-	struct rp_rec *n;
+	struct rp_merge *mg = s->mg;
+	struct rp_qblock *b = mg->spare;
 
-	if (q->head == q->n)
-		q->head = q->n = len = 0;
-	if (q->n + more <= q->cap)
-		return true;
-	/* slide to the front when that makes room enough and costs less than
-	 * what was taken since the last slide, else grow */
-	if (len + more <= q->cap && q->head >= len) {
-		memmove(q->v, q->v + q->head, len * sizeof(*q->v));
-		q->head = 0;
-		q->n = len;
-		return true;
-	}
-	ncap = q->cap ? q->cap * 2 : 1024;
-	while (ncap < len + more)
-		ncap *= 2;
-	n = malloc(ncap * sizeof(*n));
-	if (!n)
-		return false;
-	if (len)
-		memcpy(n, q->v + q->head, len * sizeof(*n));
-	free(q->v);
-	q->v = n;
-	q->cap = ncap;
-	q->head = 0;
-	q->n = len;
-	return true;
+	if (b)
+		mg->spare = b->next;
+	else if (!(b = malloc(sizeof(*b))))
+		return NULL;
+	b->next = NULL;
+	b->head = 0;
+	b->n = k;
+	if (s->q.last)
+		s->q.last->next = b;
+	else
+		s->q.first = b;
+	s->q.last = b;
+	return b->v;
+}
+
+/* Whether @q holds a record. Emptied blocks leave the queue at once,
+ * but for its last one. */
+static inline bool queue_empty(const struct rp_queue *q)
+{
+	return !q->first || q->first->head == q->first->n;
+}
+
+static inline const struct rp_rec *queue_head(const struct rp_queue *q)
+{
+	return &q->first->v[q->first->head];
+}
+
+/* @q's first block is used up: recycle it. */
+static void queue_next_block(struct rp_merge *mg, struct rp_queue *q)
+{
+	struct rp_qblock *b = q->first;
+
+	q->first = b->next;
+	if (!q->first)
+		q->last = NULL;
+	b->next = mg->spare;
+	mg->spare = b;
 }
 
 int64_t rp_merge_applied(const struct rp_bstream *s)
@@ -228,7 +254,7 @@ int64_t rp_merge_applied(const struct rp_bstream *s)
 
 static inline bool before(const struct rp_bstream *a, const struct rp_bstream *b)
 {
-	int64_t ta = a->q.v[a->q.head].ts, tb = b->q.v[b->q.head].ts;
+	int64_t ta = queue_head(&a->q)->ts, tb = queue_head(&b->q)->ts;
 
 	return ta < tb || (ta == tb && a->seq < b->seq);
 }
@@ -287,50 +313,61 @@ static bool apply_run(struct rp_model *m, struct rp_bproc *bp, struct rp_bstream
 {
 	struct rp_queue *q = &s->q;
 	struct rp_proc *p = bp->p;
-	int64_t lim = until, first = q->v[q->head].ts;
-	size_t i = q->head;
+	int64_t lim = until, first = queue_head(q)->ts, last = first;
 
 	if (other) {
-		int64_t ot = other->q.v[other->q.head].ts;
+		int64_t ot = queue_head(&other->q)->ts;
 
 		/* equal times: the earlier-created stream first */
 		if (ot <= lim)
 			lim = s->seq < other->seq ? ot : ot - 1;
 	}
-	while (i < q->n && q->v[i].ts <= lim) {
-		const struct rp_rec *r = &q->v[i];
-		bool ok;
+	while (q->first) {
+		struct rp_qblock *b = q->first;
+		uint32_t i = b->head;
+		bool ok = true;
 
-		switch (r->op) {
-		case RQ_ALLOC:
-			ok = rp_on_alloc(p, r->ts, r->ptr, r->size, r->gid);
-			break;
-		case RQ_FREE:
-			ok = rp_on_free(p, r->ts, r->ptr, r->size, r->gid);
-			break;
-		case RQ_REALLOC:
-			/* its RQ_REALLOC_NEW is the next entry, pushed with it */
-			ok = rp_on_realloc(p, r->ts, r->ptr, r[1].ptr, r->size, r[1].size, r->gid,
-			                   r[1].gid);
+		while (i < b->n && b->v[i].ts <= lim) {
+			const struct rp_rec *r = &b->v[i];
+
+			switch (r->op) {
+			case RQ_ALLOC:
+				ok = rp_on_alloc(p, r->ts, r->ptr, r->size, r->gid);
+				break;
+			case RQ_FREE:
+				ok = rp_on_free(p, r->ts, r->ptr, r->size, r->gid);
+				break;
+			case RQ_REALLOC:
+				/* its RQ_REALLOC_NEW is the next entry, pushed with it */
+				ok = rp_on_realloc(p, r->ts, r->ptr, r[1].ptr, r->size, r[1].size, r->gid,
+				                   r[1].gid);
+				i++;
+				break;
+			default:
+				break;
+			}
+			last = r->ts;
 			i++;
-			break;
-		default:
-			ok = true;
-			break;
+			if (!ok)
+				break;
 		}
+		b->head = i;
 		if (!ok) {
 			bp->failed = true;
-			q->head = i + 1;
 			return false;
 		}
-		i++;
+		if (i < b->n)
+			break;
+		if (b->next)
+			queue_next_block(s->mg, q);
+		else {
+			b->head = b->n = 0; /* the last block: reuse it in place */
+			break;
+		}
 	}
-	if (i > q->head) {
-		rp_model_note_time(m, first);
-		rp_model_note_time(m, q->v[i - 1].ts);
-		bp->applied = q->v[i - 1].ts;
-	}
-	q->head = i;
+	rp_model_note_time(m, first);
+	rp_model_note_time(m, last);
+	bp->applied = last;
 	return true;
 }
 
@@ -339,7 +376,7 @@ static bool advance(struct rp_model *m, struct rp_bproc *bp, int64_t until)
 	while (bp->nheap) {
 		struct rp_bstream *s = bp->heap[0], *other = NULL;
 
-		if (s->q.v[s->q.head].ts > until)
+		if (queue_head(&s->q)->ts > until)
 			break;
 		if (bp->nheap > 1)
 			other = bp->heap[1];
@@ -347,7 +384,7 @@ static bool advance(struct rp_model *m, struct rp_bproc *bp, int64_t until)
 			other = bp->heap[2];
 		if (!apply_run(m, bp, s, until, other))
 			return false;
-		if (s->q.head == s->q.n)
+		if (queue_empty(&s->q))
 			heap_pop_top(bp);
 		else
 			sift_down(bp, 0);
@@ -359,7 +396,7 @@ bool rp_merge_pushed(struct rp_merge *mg, struct rp_bstream *s, int64_t event_ts
 {
 	struct rp_bproc *bp = s->bp;
 
-	if (s->heap < 0 && s->q.head < s->q.n) {
+	if (s->heap < 0 && !queue_empty(&s->q)) {
 		if (bp->nheap == bp->heap_cap) {
 			size_t ncap = bp->heap_cap ? bp->heap_cap * 2 : 8;
 			void *n = realloc(bp->heap, ncap * sizeof(*bp->heap));
@@ -392,7 +429,12 @@ void rp_merge_drop(struct rp_merge *mg, struct rp_proc *p)
 		if (bp->p != p)
 			continue;
 		for (size_t j = 0; j < bp->nheap; j++) {
-			bp->heap[j]->q.head = bp->heap[j]->q.n = 0;
+			struct rp_queue *q = &bp->heap[j]->q;
+
+			while (q->first && q->first->next)
+				queue_next_block(mg, q);
+			if (q->first)
+				q->first->head = q->first->n = 0;
 			bp->heap[j]->heap = -1;
 		}
 		bp->nheap = 0;

@@ -34,11 +34,20 @@ struct rp_rec {
 	uint32_t op;
 };
 
-/* A thread's records in stream order, times non-decreasing: appended at
- * v[n], taken from v[head]. */
+/* Records per queue block (512 KiB): blocks are recycled through the
+ * merge, so a steady trace reuses the same memory. */
+#define RP_QBLOCK 16384
+
+struct rp_qblock {
+	struct rp_qblock *next;
+	uint32_t head, n; /* taken from v[head], appended at v[n] */
+	struct rp_rec v[RP_QBLOCK];
+};
+
+/* A thread's records in stream order, times non-decreasing: a list of
+ * blocks, appended to the last, taken from the first. */
 struct rp_queue {
-	struct rp_rec *v;
-	size_t head, n, cap;
+	struct rp_qblock *first, *last;
 };
 
 struct rp_bproc;
@@ -62,6 +71,7 @@ struct rp_bstream {
 	int64_t last_ts;  /* its last record's time: later ones are not earlier */
 	/* merge */
 	struct rp_queue q;
+	struct rp_merge *mg;
 	struct rp_bproc *bp;
 	uint32_t seq;   /* creation order: equal times go in this order */
 	int64_t heap;   /* index in bp's heap, -1 when the queue is empty */
@@ -78,8 +88,22 @@ void rp_merge_free(struct rp_merge *mg);
 struct rp_bstream *rp_merge_stream(struct rp_merge *mg, struct rp_proc *p, uint32_t tid,
                                    bool standalone);
 
-/* Room for @more entries at the end of @s's queue. false: out of memory. */
-bool rp_merge_reserve(struct rp_bstream *s, size_t more);
+struct rp_rec *rp_merge_push_slow(struct rp_bstream *s, unsigned k);
+
+/* Room for @k (1, or 2 for a realloc) adjacent entries at the end of
+ * @s's queue, for the caller to fill. NULL: out of memory. */
+static inline struct rp_rec *rp_merge_push(struct rp_bstream *s, unsigned k)
+{
+	struct rp_qblock *b = s->q.last;
+
+	if (b && b->n + k <= RP_QBLOCK) {
+		struct rp_rec *r = &b->v[b->n];
+
+		b->n += k;
+		return r;
+	}
+	return rp_merge_push_slow(s, k);
+}
 
 /*
  * The time before which @s's process has had its records applied: a new
