@@ -25,8 +25,6 @@ enum rp_batch_field {
 
 /* The batch offset of a standalone batch (EVENTS.md). */
 #define RP_BATCH_STANDALONE UINT64_MAX
-/* Every multiple of it in a record stream starts a SYNC record. */
-#define RP_BATCH_CHUNK 4096u
 
 /* A decoder feeding @m, records waiting @horizon_ns for older ones of
  * other threads (RP_MERGE_HORIZON_NS). NULL: out of memory. */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Batch records into the model in time order.
+ * Batch calls into the model in time order.
  *
  * The muxer hands over trackalloc:batch events in the order of their own
  * timestamps, but a batch holds a thread's calls of up to 250 ms before it
@@ -9,43 +9,48 @@
  * calls of a process in time order across its threads, as the per-call
  * events would have come. So:
  *
- *  - each thread's decoded records wait in a queue of their own (blocks of
- *    RP_QBLOCK records of 32 bytes, recycled: no allocation per record,
- *    no copying, the same memory over and over in a long trace); a
- *    thread's records are already in order, their times made
- *    non-decreasing by report-batch.c;
- *  - a batch event at time E makes every record of its process older than
+ *  - each thread's batches wait undecoded (their bytes, 5 to 10 a call:
+ *    the memory a horizon of calls costs) in a list of their own; only
+ *    the batch at the front of each thread is decoded, into a queue of
+ *    32-byte records in blocks that are recycled (report-queue.c: no
+ *    allocation per record, the same few blocks over and over, warm in
+ *    the cache). A thread's calls are already in order, their times made
+ *    non-decreasing by report-records.c;
+ *  - a batch event at time E makes every call of its process older than
  *    E - horizon safe: no batch still to come should hold one (a batch's
- *    records are at most TA_BATCH_MAX_AGE_MS old, the horizon twice that),
- *    not even one of a thread not seen yet. Those records are merged from
- *    the queues through a binary heap of the non-empty queues keyed by
- *    their first record's (time, stream creation order), and applied;
- *  - a run of records from one queue that all come before the second-best
+ *    calls are at most TA_BATCH_MAX_AGE_MS old, the horizon twice that),
+ *    not even one of a thread not seen yet. Those calls are merged from
+ *    the threads' queues through a binary heap keyed by each queue's
+ *    first call (time, then stream creation order), and applied;
+ *  - a run of calls from one queue that all come before the second-best
  *    queue's head is applied without touching the heap, so a heap step is
- *    paid per change of thread, not per record;
- *  - a record older than the last one applied in its process ("late": its
+ *    paid per change of thread, not per call;
+ *  - a call older than the last one applied in its process ("late": its
  *    batch came more than the horizon after it) is applied at the merge
- *    point instead, with the time of the last record applied, so the
- *    process's figures stay consistent; report-batch.c counts such records
- *    and the report says so.
+ *    point instead, with the time of the last call applied, so that the
+ *    process's figures stay consistent; report-records.c counts it and
+ *    the report says so. A batch is decoded only when its thread's queue
+ *    ran dry, after every earlier call of that thread was applied, so a
+ *    call that was not late when its batch came is not late then either.
  *
- * Processes are independent in the model, so each has its own heap and
- * merge point; memory is the records of the last horizon of the trace.
- * At the end of the trace every queue is emptied in order.
+ * Processes are independent in the model: each has its own heap and merge
+ * point. At the end of the trace every queue is emptied in order.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "report-merge.h"
 #include "report-model.h"
+#include "report-queue.h"
+#include "report-records.h"
 
 /* The merge state of one process. */
 struct rp_bproc {
 	struct rp_proc *p;
-	struct rp_bstream **heap;
+	struct rp_bstream **heap; /* the streams with calls queued */
 	size_t nheap, heap_cap;
-	int64_t applied; /* the time of its last applied record */
-	bool failed;     /* out of memory while applying */
+	int64_t applied; /* the time of its last applied call */
+	struct rp_batch_counts counts; /* decoding's, not in the model yet */
 };
 
 struct rp_merge {
@@ -58,7 +63,7 @@ struct rp_merge {
 	struct rp_bproc **procs;
 	size_t nprocs, procs_cap;
 	uint32_t seq;
-	struct rp_qblock *spare; /* emptied blocks, for reuse */
+	struct rp_qpool pool;
 };
 
 struct rp_merge *rp_merge_new(struct rp_model *m, int64_t horizon_ns)
@@ -72,6 +77,17 @@ struct rp_merge *rp_merge_new(struct rp_model *m, int64_t horizon_ns)
 	return mg;
 }
 
+static void free_pending(struct rp_bstream *s)
+{
+	while (s->pending) {
+		struct rp_pending *b = s->pending;
+
+		s->pending = b->next;
+		free(b);
+	}
+	s->pending_last = NULL;
+}
+
 void rp_merge_free(struct rp_merge *mg)
 {
 	if (!mg)
@@ -81,20 +97,11 @@ void rp_merge_free(struct rp_merge *mg)
 
 		if (!s)
 			continue;
-		while (s->q.first) {
-			struct rp_qblock *b = s->q.first;
-
-			s->q.first = b->next;
-			free(b);
-		}
+		rp_queue_fini(&s->q);
+		free_pending(s);
 		free(s);
 	}
-	while (mg->spare) {
-		struct rp_qblock *b = mg->spare;
-
-		mg->spare = b->next;
-		free(b);
-	}
+	rp_qpool_fini(&mg->pool);
 	for (size_t i = 0; i < mg->nprocs; i++) {
 		free(mg->procs[i]->heap);
 		free(mg->procs[i]);
@@ -188,10 +195,10 @@ struct rp_bstream *rp_merge_stream(struct rp_merge *mg, struct rp_proc *p, uint3
 		return NULL;
 	}
 	s->p = p;
-	s->mg = mg;
+	s->q.pool = &mg->pool;
 	s->tid = tid;
 	s->standalone = standalone;
-	s->last_ts = INT64_MIN;
+	s->st.last_ts = INT64_MIN;
 	s->heap = -1;
 	s->seq = mg->seq++;
 	for (h = stream_hash(p, tid, standalone, mg->smask); mg->streams[h]; h = (h + 1) & mg->smask)
@@ -201,60 +208,11 @@ struct rp_bstream *rp_merge_stream(struct rp_merge *mg, struct rp_proc *p, uint3
 	return mg->last = s;
 }
 
-struct rp_rec *rp_merge_push_slow(struct rp_bstream *s, unsigned k)
-{
-	struct rp_merge *mg = s->mg;
-	struct rp_qblock *b = mg->spare;
-
-	if (b)
-		mg->spare = b->next;
-	else if (!(b = malloc(sizeof(*b))))
-		return NULL;
-	b->next = NULL;
-	b->head = 0;
-	b->n = k;
-	if (s->q.last)
-		s->q.last->next = b;
-	else
-		s->q.first = b;
-	s->q.last = b;
-	return b->v;
-}
-
-/* Whether @q holds a record. Emptied blocks leave the queue at once,
- * but for its last one. */
-static inline bool queue_empty(const struct rp_queue *q)
-{
-	return !q->first || q->first->head == q->first->n;
-}
-
-static inline const struct rp_rec *queue_head(const struct rp_queue *q)
-{
-	return &q->first->v[q->first->head];
-}
-
-/* @q's first block is used up: recycle it. */
-static void queue_next_block(struct rp_merge *mg, struct rp_queue *q)
-{
-	struct rp_qblock *b = q->first;
-
-	q->first = b->next;
-	if (!q->first)
-		q->last = NULL;
-	b->next = mg->spare;
-	mg->spare = b;
-}
-
-int64_t rp_merge_applied(const struct rp_bstream *s)
-{
-	return s->bp->applied;
-}
-
 /* ---- the heap of non-empty queues ---------------------------------------------- */
 
 static inline bool before(const struct rp_bstream *a, const struct rp_bstream *b)
 {
-	int64_t ta = queue_head(&a->q)->ts, tb = queue_head(&b->q)->ts;
+	int64_t ta = rp_queue_head(&a->q)->ts, tb = rp_queue_head(&b->q)->ts;
 
 	return ta < tb || (ta == tb && a->seq < b->seq);
 }
@@ -306,28 +264,29 @@ static void heap_pop_top(struct rp_bproc *bp)
 
 /* ---- applying ---------------------------------------------------------------- */
 
-/* Apply the records of @s's queue from its head while they are not later
- * than @until and come before @other's head (NULL: no other queue). */
+/* Apply the calls of @s's queue from its head while they are not later
+ * than @until and come before @other's head (NULL: no other queue). At
+ * least one is: @s is the heap's top and its head is not after @until. */
 static bool apply_run(struct rp_model *m, struct rp_bproc *bp, struct rp_bstream *s,
                       int64_t until, const struct rp_bstream *other)
 {
 	struct rp_queue *q = &s->q;
 	struct rp_proc *p = bp->p;
-	int64_t lim = until, first = queue_head(q)->ts, last = first;
+	int64_t lim = until, first = rp_queue_head(q)->ts, last = first;
 
 	if (other) {
-		int64_t ot = queue_head(&other->q)->ts;
+		int64_t ot = rp_queue_head(&other->q)->ts;
 
 		/* equal times: the earlier-created stream first */
 		if (ot <= lim)
 			lim = s->seq < other->seq ? ot : ot - 1;
 	}
-	while (q->first) {
+	for (;;) {
 		struct rp_qblock *b = q->first;
 		uint32_t i = b->head;
 		bool ok = true;
 
-		while (i < b->n && b->v[i].ts <= lim) {
+		while (ok && i < b->n && b->v[i].ts <= lim) {
 			const struct rp_rec *r = &b->v[i];
 
 			switch (r->op) {
@@ -348,22 +307,15 @@ static bool apply_run(struct rp_model *m, struct rp_bproc *bp, struct rp_bstream
 			}
 			last = r->ts;
 			i++;
-			if (!ok)
-				break;
 		}
 		b->head = i;
-		if (!ok) {
-			bp->failed = true;
+		if (!ok)
 			return false;
-		}
 		if (i < b->n)
 			break;
-		if (b->next)
-			queue_next_block(s->mg, q);
-		else {
-			b->head = b->n = 0; /* the last block: reuse it in place */
-			break;
-		}
+		rp_queue_next_block(q);
+		if (b == q->first)
+			break; /* that was the last block, now empty */
 	}
 	rp_model_note_time(m, first);
 	rp_model_note_time(m, last);
@@ -371,52 +323,89 @@ static bool apply_run(struct rp_model *m, struct rp_bproc *bp, struct rp_bstream
 	return true;
 }
 
-static bool advance(struct rp_model *m, struct rp_bproc *bp, int64_t until)
+/* Decode @s's next batches until its queue holds a call or none is left. */
+static bool refill(struct rp_bstream *s)
 {
-	while (bp->nheap) {
+	while (rp_queue_empty(&s->q) && s->pending) {
+		struct rp_pending *b = s->pending;
+		bool ok = rp_records_decode(&s->st, b, &s->q, s->bp->applied, &s->bp->counts);
+
+		s->pending = b->next;
+		if (!s->pending)
+			s->pending_last = NULL;
+		free(b);
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
+static bool heap_insert(struct rp_bproc *bp, struct rp_bstream *s)
+{
+	if (bp->nheap == bp->heap_cap) {
+		size_t ncap = bp->heap_cap ? bp->heap_cap * 2 : 8;
+		void *n = realloc(bp->heap, ncap * sizeof(*bp->heap));
+
+		if (!n)
+			return false;
+		bp->heap = n;
+		bp->heap_cap = ncap;
+	}
+	bp->heap[bp->nheap++] = s;
+	sift_up(bp, bp->nheap - 1);
+	return true;
+}
+
+/* Apply @bp's calls up to @until; what decoding counted goes to the model. */
+static bool advance(struct rp_merge *mg, struct rp_bproc *bp, int64_t until)
+{
+	bool ok = true;
+
+	while (ok && bp->nheap) {
 		struct rp_bstream *s = bp->heap[0], *other = NULL;
 
-		if (queue_head(&s->q)->ts > until)
+		if (rp_queue_head(&s->q)->ts > until)
 			break;
 		if (bp->nheap > 1)
 			other = bp->heap[1];
 		if (bp->nheap > 2 && before(bp->heap[2], other))
 			other = bp->heap[2];
-		if (!apply_run(m, bp, s, until, other))
-			return false;
-		if (queue_empty(&s->q))
+		ok = apply_run(mg->m, bp, s, until, other) && refill(s);
+		if (rp_queue_empty(&s->q))
 			heap_pop_top(bp);
 		else
 			sift_down(bp, 0);
 	}
-	return true;
+	rp_model_add_batch(mg->m, bp->p, &bp->counts);
+	memset(&bp->counts, 0, sizeof(bp->counts));
+	return ok;
 }
 
-bool rp_merge_pushed(struct rp_merge *mg, struct rp_bstream *s, int64_t event_ts)
+bool rp_merge_add(struct rp_merge *mg, struct rp_bstream *s, struct rp_pending *b,
+                  int64_t event_ts)
 {
 	struct rp_bproc *bp = s->bp;
 
-	if (s->heap < 0 && !queue_empty(&s->q)) {
-		if (bp->nheap == bp->heap_cap) {
-			size_t ncap = bp->heap_cap ? bp->heap_cap * 2 : 8;
-			void *n = realloc(bp->heap, ncap * sizeof(*bp->heap));
-
-			if (!n)
-				return false;
-			bp->heap = n;
-			bp->heap_cap = ncap;
-		}
-		bp->heap[bp->nheap++] = s;
-		sift_up(bp, bp->nheap - 1);
+	b->next = NULL;
+	if (s->pending_last)
+		s->pending_last->next = b;
+	else
+		s->pending = b;
+	s->pending_last = b;
+	if (s->heap < 0) {
+		if (!refill(s))
+			return false;
+		if (!rp_queue_empty(&s->q) && !heap_insert(bp, s))
+			return false;
 	}
-	return advance(mg->m, bp, event_ts > INT64_MIN + mg->horizon ? event_ts - mg->horizon :
-	                                                               INT64_MIN);
+	return advance(mg, bp, event_ts > INT64_MIN + mg->horizon ? event_ts - mg->horizon :
+	                                                             INT64_MIN);
 }
 
 bool rp_merge_finish(struct rp_merge *mg)
 {
 	for (size_t i = 0; i < mg->nprocs; i++)
-		if (!advance(mg->m, mg->procs[i], INT64_MAX))
+		if (!advance(mg, mg->procs[i], INT64_MAX))
 			return false;
 	return true;
 }
@@ -428,15 +417,13 @@ void rp_merge_drop(struct rp_merge *mg, struct rp_proc *p)
 
 		if (bp->p != p)
 			continue;
+		/* a stream with batches waiting has calls queued: all are here */
 		for (size_t j = 0; j < bp->nheap; j++) {
-			struct rp_queue *q = &bp->heap[j]->q;
-
-			while (q->first && q->first->next)
-				queue_next_block(mg, q);
-			if (q->first)
-				q->first->head = q->first->n = 0;
+			rp_queue_clear(&bp->heap[j]->q);
+			free_pending(bp->heap[j]);
 			bp->heap[j]->heap = -1;
 		}
 		bp->nheap = 0;
+		memset(&bp->counts, 0, sizeof(bp->counts));
 	}
 }
