@@ -3,8 +3,8 @@
  * trackalloc:batch record streams into per-thread queues of calls.
  *
  * A batch's data sequence is read element by element once, into a buffer
- * this file reuses, and its bytes handed to the merge (report-merge.c),
- * which decodes them (report-records.c) when their thread's turn comes.
+ * the merge (report-merge.c) recycles, which decodes it (report-records.c)
+ * when its thread's turn comes.
  *
  * What follows from the batch's offset is decided here, where batches come
  * in stream order: where the stream cannot be followed (batches lost, its
@@ -25,8 +25,6 @@
 struct rp_batcher {
 	struct rp_model *m;
 	struct rp_merge *mg;
-	uint8_t *buf; /* the batch's bytes */
-	size_t buf_cap;
 };
 
 struct rp_batcher *rp_batcher_new(struct rp_model *m, int64_t horizon_ns)
@@ -49,7 +47,6 @@ void rp_batcher_free(struct rp_batcher *b)
 	if (!b)
 		return;
 	rp_merge_free(b->mg);
-	free(b->buf);
 	free(b);
 }
 
@@ -61,26 +58,15 @@ static inline uint64_t member_u64(const bt_field *s, uint64_t idx)
 		bt_field_structure_borrow_member_field_by_index_const(s, idx));
 }
 
-/* The data sequence's words into b->buf as the bytes they pack; how many
- * bytes, or -1 when out of memory. */
-static int64_t read_data(struct rp_batcher *b, const bt_field *seq)
+/* The data sequence's words, as the bytes they pack, into a batch of
+ * their own (*@out); their number of bytes, or -1 when out of memory. */
+static int64_t read_data(struct rp_batcher *b, const bt_field *seq, struct rp_pending **out)
 {
 	uint64_t n = bt_field_array_get_length(seq);
+	struct rp_pending *pb;
 
-	if (n > SIZE_MAX / 8 / 2)
+	if (n > UINT64_MAX / 16 || !(pb = rp_merge_pending(b->mg, n * 8)))
 		return -1;
-	if (n * 8 > b->buf_cap) {
-		size_t ncap = b->buf_cap ? b->buf_cap : 4096;
-		uint8_t *nb;
-
-		while (ncap < n * 8)
-			ncap *= 2;
-		nb = realloc(b->buf, ncap);
-		if (!nb)
-			return -1;
-		b->buf = nb;
-		b->buf_cap = ncap;
-	}
 	for (uint64_t i = 0; i < n; i++) {
 		uint64_t w = bt_field_integer_unsigned_get_value(
 			bt_field_array_borrow_element_field_by_index_const(seq, i));
@@ -88,8 +74,9 @@ static int64_t read_data(struct rp_batcher *b, const bt_field *seq)
 #if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
 		w = __builtin_bswap64(w);
 #endif
-		memcpy(b->buf + i * 8, &w, 8);
+		memcpy(pb->data + i * 8, &w, 8);
 	}
+	*out = pb;
 	return (int64_t)(n * 8);
 }
 
@@ -104,20 +91,17 @@ bool rp_batcher_event(struct rp_batcher *b, struct rp_proc *p, int64_t ts, const
 	struct rp_bstream *s;
 	int64_t got;
 
-	got = read_data(b, bt_field_structure_borrow_member_field_by_index_const(pl, idx[RB_DATA]));
+	s = rp_merge_stream(b->mg, p, tid, standalone);
+	if (!s)
+		return false;
+	got = read_data(b, bt_field_structure_borrow_member_field_by_index_const(pl, idx[RB_DATA]),
+	                &pb);
 	if (got < 0)
 		return false;
 	avail = (uint64_t)got < len ? (uint64_t)got : len;
-	s = rp_merge_stream(b->mg, p, tid, standalone);
-	pb = malloc(sizeof(*pb) + avail);
-	if (!s || !pb) {
-		free(pb);
-		return false;
-	}
-	memset(pb, 0, sizeof(*pb));
+	pb->reset = pb->resync = pb->count_resync = false;
 	rp_bclock_init(&pb->clock, ts, member_u64(pl, idx[RB_TSC]), member_u64(pl, idx[RB_NS]),
 	               member_u64(pl, idx[RB_TSC_BASE]), member_u64(pl, idx[RB_NS_BASE]));
-	memcpy(pb->data, b->buf, avail);
 	pb->len = len;
 	pb->avail = avail;
 	pb->pos = standalone ? 0 : off;

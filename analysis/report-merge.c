@@ -36,6 +36,7 @@
  * Processes are independent in the model: each has its own heap and merge
  * point. At the end of the trace every queue is emptied in order.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -64,7 +65,14 @@ struct rp_merge {
 	size_t nprocs, procs_cap;
 	uint32_t seq;
 	struct rp_qpool pool;
+	/* decoded batches' buffers, for the next ones: in a steady trace the
+	 * same few are used over and over, never trimmed by the allocator
+	 * and faulted in again */
+	struct rp_pending *spare;
+	size_t nspare;
 };
+
+#define RP_SPARE_MAX 256
 
 struct rp_merge *rp_merge_new(struct rp_model *m, int64_t horizon_ns)
 {
@@ -77,13 +85,46 @@ struct rp_merge *rp_merge_new(struct rp_model *m, int64_t horizon_ns)
 	return mg;
 }
 
-static void free_pending(struct rp_bstream *s)
+struct rp_pending *rp_merge_pending(struct rp_merge *mg, uint64_t bytes)
+{
+	struct rp_pending **pp = &mg->spare, *b;
+	uint64_t cap = 4096;
+
+	/* the first few spares only: batches are mostly of one size */
+	for (int i = 0; *pp && i < 4; i++, pp = &(*pp)->next) {
+		if ((*pp)->cap >= bytes) {
+			b = *pp;
+			*pp = b->next;
+			mg->nspare--;
+			return b;
+		}
+	}
+	while (cap < bytes)
+		cap *= 2;
+	if (cap > SIZE_MAX - sizeof(*b) || !(b = malloc(sizeof(*b) + cap)))
+		return NULL;
+	b->cap = cap;
+	return b;
+}
+
+static void pending_done(struct rp_merge *mg, struct rp_pending *b)
+{
+	if (mg->nspare >= RP_SPARE_MAX) {
+		free(b);
+		return;
+	}
+	b->next = mg->spare;
+	mg->spare = b;
+	mg->nspare++;
+}
+
+static void free_pending(struct rp_merge *mg, struct rp_bstream *s)
 {
 	while (s->pending) {
 		struct rp_pending *b = s->pending;
 
 		s->pending = b->next;
-		free(b);
+		pending_done(mg, b);
 	}
 	s->pending_last = NULL;
 }
@@ -98,8 +139,19 @@ void rp_merge_free(struct rp_merge *mg)
 		if (!s)
 			continue;
 		rp_queue_fini(&s->q);
-		free_pending(s);
+		while (s->pending) {
+			struct rp_pending *b = s->pending;
+
+			s->pending = b->next;
+			free(b);
+		}
 		free(s);
+	}
+	while (mg->spare) {
+		struct rp_pending *b = mg->spare;
+
+		mg->spare = b->next;
+		free(b);
 	}
 	rp_qpool_fini(&mg->pool);
 	for (size_t i = 0; i < mg->nprocs; i++) {
@@ -324,7 +376,7 @@ static bool apply_run(struct rp_model *m, struct rp_bproc *bp, struct rp_bstream
 }
 
 /* Decode @s's next batches until its queue holds a call or none is left. */
-static bool refill(struct rp_bstream *s)
+static bool refill(struct rp_merge *mg, struct rp_bstream *s)
 {
 	while (rp_queue_empty(&s->q) && s->pending) {
 		struct rp_pending *b = s->pending;
@@ -333,7 +385,7 @@ static bool refill(struct rp_bstream *s)
 		s->pending = b->next;
 		if (!s->pending)
 			s->pending_last = NULL;
-		free(b);
+		pending_done(mg, b);
 		if (!ok)
 			return false;
 	}
@@ -370,7 +422,7 @@ static bool advance(struct rp_merge *mg, struct rp_bproc *bp, int64_t until)
 			other = bp->heap[1];
 		if (bp->nheap > 2 && before(bp->heap[2], other))
 			other = bp->heap[2];
-		ok = apply_run(mg->m, bp, s, until, other) && refill(s);
+		ok = apply_run(mg->m, bp, s, until, other) && refill(mg, s);
 		if (rp_queue_empty(&s->q))
 			heap_pop_top(bp);
 		else
@@ -393,7 +445,7 @@ bool rp_merge_add(struct rp_merge *mg, struct rp_bstream *s, struct rp_pending *
 		s->pending = b;
 	s->pending_last = b;
 	if (s->heap < 0) {
-		if (!refill(s))
+		if (!refill(mg, s))
 			return false;
 		if (!rp_queue_empty(&s->q) && !heap_insert(bp, s))
 			return false;
@@ -420,7 +472,7 @@ void rp_merge_drop(struct rp_merge *mg, struct rp_proc *p)
 		/* a stream with batches waiting has calls queued: all are here */
 		for (size_t j = 0; j < bp->nheap; j++) {
 			rp_queue_clear(&bp->heap[j]->q);
-			free_pending(bp->heap[j]);
+			free_pending(mg, bp->heap[j]);
 			bp->heap[j]->heap = -1;
 		}
 		bp->nheap = 0;

@@ -61,8 +61,12 @@ void rp_merge_free(struct rp_merge *mg);
 struct rp_bstream *rp_merge_stream(struct rp_merge *mg, struct rp_proc *p, uint32_t tid,
                                    bool standalone);
 
+/* Room for a batch of @bytes (rp_pending's cap at least that), from the
+ * batches already decoded when one fits. NULL: out of memory. */
+struct rp_pending *rp_merge_pending(struct rp_merge *mg, uint64_t bytes);
+
 /*
- * Batch @b (allocated with malloc; the merge frees it) of stream @s came
+ * Batch @b (from rp_merge_pending; the merge takes it back) of stream @s came
  * in an event at @event_ts: queue it, and apply every call of @s's process
  * older than @event_ts minus the horizon. false: out of memory.
  */

@@ -47,6 +47,7 @@ struct rp_pending {
 	bool resync;        /* after lost batches, or the first batch of a stream
 	                     * seen in its middle: start at a SYNC position */
 	bool count_resync;  /* the bytes resync skips count as undecodable */
+	uint64_t cap;       /* bytes data has room for */
 	uint8_t data[];
 };
 

@@ -6,12 +6,13 @@ both can be compared.
 
     make-batch-ctf.py OUTDIR [--form calls|batches|both] [--calls N]
                       [--seed S] [--threads T] [--procs P] [--quantum Q]
-                      [--ratio R] [--bufsize B] [--drop K] [--garbage]
-                      [--restart] [--standalone F] [--late]
+                      [--ratio R] [--bufsize B] [--live L] [--drop K]
+                      [--garbage] [--restart] [--standalone F] [--late]
 
 Processes 5001, 5002... each with T threads (tids pid+1...) and a watcher
-thread (pid+900), on one time line: every call at its own nanosecond. The
-heap mimics glibc's: 16-byte aligned chunks bumped from an arena per
+thread (pid+900), on one time line: every call at its own nanosecond, a
+thread's live set wandering around L blocks (default 1000). The heap
+mimics glibc's: 16-byte aligned chunks bumped from an arena per
 thread, freed chunks reused last-in first-out per size class; frees of
 other threads' blocks (other groups), reallocs in place and moving,
 aligned allocations, threads changing group, one-off calls charged to
@@ -116,7 +117,8 @@ def workload(args, rnd):
         cur = pr["group"][tid]
         r = rnd.random()
         mine = live[tid]
-        if mine and r < 0.44:
+        # a live set that wanders around args.live blocks a thread
+        if mine and r < (0.44 if len(mine) < args.live else 0.52):
             # mostly the newest block; sometimes another thread's
             owner = tid if rnd.random() < 0.9 else rnd.choice(pr["tids"])
             blocks = live[owner] or mine
@@ -125,7 +127,7 @@ def workload(args, rnd):
             ptr, size, chunk, gid = blocks.pop(k)
             heap.free(owner, ptr, chunk)
             calls.append((t, pr["pid"], tid, "free", ptr, size, gid, cur))
-        elif mine and r < 0.49:
+        elif mine and r < (0.49 if len(mine) < args.live else 0.57):
             k = rnd.randrange(len(mine))
             in_ptr, old, chunk, src = mine[k]
             size = max(1, int(old * rnd.uniform(0.5, 3)))
@@ -270,6 +272,7 @@ def main():
     ap.add_argument("--quantum", type=int, default=1)
     ap.add_argument("--ratio", type=int, default=1)
     ap.add_argument("--bufsize", type=int, default=3000)
+    ap.add_argument("--live", type=int, default=1000)
     ap.add_argument("--drop", type=int, default=0)
     ap.add_argument("--garbage", action="store_true")
     ap.add_argument("--restart", action="store_true")
