@@ -118,15 +118,20 @@ static inline bool rd_delta(const uint8_t **pp, const uint8_t *lim, bool bytes, 
 
 /* Room for a call at tick @tick, @k entries, its time set (NULL: out of
  * memory). */
-static inline struct rp_rec *push(struct rp_rstate *st, struct rp_queue *q,
-                                  const struct rp_bclock *c, int64_t applied, uint64_t tick,
-                                  struct rp_batch_counts *res, unsigned k)
+static inline struct rp_rec *push(struct rp_rstate *st, struct rp_queue *q, struct rp_bclock *c,
+                                  int64_t applied, uint64_t tick, struct rp_batch_counts *res,
+                                  unsigned k)
 {
-	int64_t t = clock_time(c, tick);
 	struct rp_rec *r = rp_queue_push(q, k);
+	int64_t t;
 
 	if (!r)
 		return NULL;
+	if (tick != c->memo_tick) {
+		c->memo_tick = tick;
+		c->memo_ts = clock_time(c, tick);
+	}
+	t = c->memo_ts;
 	/* late on its own time, before the thread's clamp hides it */
 	if (t < applied) {
 		t = applied;
@@ -146,7 +151,7 @@ static inline struct rp_rec *push(struct rp_rstate *st, struct rp_queue *q,
  * else the start of the record that could not be decoded; NULL when out
  * of memory.
  */
-static const uint8_t *decode_run(struct rp_rstate *s, struct rp_queue *q, const struct rp_bclock *c,
+static const uint8_t *decode_run(struct rp_rstate *s, struct rp_queue *q, struct rp_bclock *c,
                                  int64_t applied, const uint8_t *p, const uint8_t *lim,
                                  struct rp_batch_counts *res)
 {
@@ -251,7 +256,11 @@ bool rp_records_decode(struct rp_rstate *s, const struct rp_pending *b, struct r
                        int64_t applied, struct rp_batch_counts *res)
 {
 	const uint8_t *p = b->data, *end = b->data + b->avail;
+	struct rp_bclock clock = b->clock;
 	bool count_skip = true;
+
+	clock.memo_tick = clock.tsc; /* a tick not before the event's: its time */
+	clock.memo_ts = clock.ts;
 
 	if (b->reset) {
 		s->tsc = s->prev = 0;
@@ -281,7 +290,7 @@ bool rp_records_decode(struct rp_rstate *s, const struct rp_pending *b, struct r
 		/* a chunk starts with SYNC */
 		if (at % RP_BATCH_CHUNK == 0 && *p != RB_KIND_SYNC)
 			stop = p;
-		else if (!(stop = decode_run(s, q, &b->clock, applied, p, lim, res)))
+		else if (!(stop = decode_run(s, q, &clock, applied, p, lim, res)))
 			return false;
 		res->bytes += (uint64_t)(stop - p);
 		if (stop == lim) {

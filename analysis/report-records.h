@@ -31,6 +31,10 @@ struct rp_bclock {
 	uint64_t tsc;     /* ticks when the writer read ns */
 	uint64_t k;       /* ns per tick, 32.32 fixed point; 0: every call at ts */
 	uint64_t max_age; /* ns - ns_base: no call is older than the recording */
+	/* the last tick converted, and its time: calls without a time delta
+	 * share their tick, so most cost no conversion */
+	uint64_t memo_tick;
+	int64_t memo_ts;
 };
 
 void rp_bclock_init(struct rp_bclock *c, int64_t ts, uint64_t tsc, uint64_t ns,
