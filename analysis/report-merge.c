@@ -264,9 +264,7 @@ struct rp_bstream *rp_merge_stream(struct rp_merge *mg, struct rp_proc *p, uint3
 
 static inline bool before(const struct rp_bstream *a, const struct rp_bstream *b)
 {
-	int64_t ta = rp_queue_head(&a->q)->ts, tb = rp_queue_head(&b->q)->ts;
-
-	return ta < tb || (ta == tb && a->seq < b->seq);
+	return a->head_ts < b->head_ts || (a->head_ts == b->head_ts && a->seq < b->seq);
 }
 
 static void heap_place(struct rp_bproc *bp, size_t i, struct rp_bstream *s)
@@ -319,15 +317,15 @@ static void heap_pop_top(struct rp_bproc *bp)
 /* Apply the calls of @s's queue from its head while they are not later
  * than @until and come before @other's head (NULL: no other queue). At
  * least one is: @s is the heap's top and its head is not after @until. */
-static bool apply_run(struct rp_model *m, struct rp_bproc *bp, struct rp_bstream *s,
-                      int64_t until, const struct rp_bstream *other)
+static bool apply_run(struct rp_bproc *bp, struct rp_bstream *s, int64_t until,
+                      const struct rp_bstream *other)
 {
 	struct rp_queue *q = &s->q;
 	struct rp_proc *p = bp->p;
-	int64_t lim = until, first = rp_queue_head(q)->ts, last = first;
+	int64_t lim = until, last = s->head_ts;
 
 	if (other) {
-		int64_t ot = rp_queue_head(&other->q)->ts;
+		int64_t ot = other->head_ts;
 
 		/* equal times: the earlier-created stream first */
 		if (ot <= lim)
@@ -369,9 +367,9 @@ static bool apply_run(struct rp_model *m, struct rp_bproc *bp, struct rp_bstream
 		if (b == q->first)
 			break; /* that was the last block, now empty */
 	}
-	rp_model_note_time(m, first);
-	rp_model_note_time(m, last);
 	bp->applied = last;
+	if (!rp_queue_empty(q))
+		s->head_ts = rp_queue_head(q)->ts;
 	return true;
 }
 
@@ -389,6 +387,8 @@ static bool refill(struct rp_merge *mg, struct rp_bstream *s)
 		if (!ok)
 			return false;
 	}
+	if (!rp_queue_empty(&s->q))
+		s->head_ts = rp_queue_head(&s->q)->ts;
 	return true;
 }
 
@@ -411,22 +411,29 @@ static bool heap_insert(struct rp_bproc *bp, struct rp_bstream *s)
 /* Apply @bp's calls up to @until; what decoding counted goes to the model. */
 static bool advance(struct rp_merge *mg, struct rp_bproc *bp, int64_t until)
 {
+	int64_t first = bp->nheap ? bp->heap[0]->head_ts : 0, done = bp->applied;
 	bool ok = true;
 
 	while (ok && bp->nheap) {
 		struct rp_bstream *s = bp->heap[0], *other = NULL;
 
-		if (rp_queue_head(&s->q)->ts > until)
+		if (s->head_ts > until)
 			break;
 		if (bp->nheap > 1)
 			other = bp->heap[1];
 		if (bp->nheap > 2 && before(bp->heap[2], other))
 			other = bp->heap[2];
-		ok = apply_run(mg->m, bp, s, until, other) && refill(mg, s);
+		ok = apply_run(bp, s, until, other) && refill(mg, s);
 		if (rp_queue_empty(&s->q))
 			heap_pop_top(bp);
 		else
 			sift_down(bp, 0);
+	}
+	/* the calls applied went in time order: the first and the last bound
+	 * them for the trace's start and end */
+	if (bp->applied != done) {
+		rp_model_note_time(mg->m, first);
+		rp_model_note_time(mg->m, bp->applied);
 	}
 	rp_model_add_batch(mg->m, bp->p, &bp->counts);
 	memset(&bp->counts, 0, sizeof(bp->counts));

@@ -48,6 +48,7 @@ struct rp_bstream {
 	struct rp_queue q; /* the calls decoded, not applied yet */
 	/* merge */
 	struct rp_bproc *bp;
+	int64_t head_ts; /* the time of q's first call, while it has one */
 	uint32_t seq; /* creation order: equal times go in this order */
 	int64_t heap; /* index in bp's heap, -1 when it has nothing queued */
 };
