@@ -72,7 +72,7 @@ struct rp_merge {
 	size_t nspare;
 };
 
-#define RP_SPARE_MAX 256
+#define RP_SPARE_MAX 4096
 
 struct rp_merge *rp_merge_new(struct rp_model *m, int64_t horizon_ns)
 {

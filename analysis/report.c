@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -297,6 +298,11 @@ int main(int argc, char **argv)
 	struct rp_model m;
 	int c, ret;
 
+	/* A trace streams through memory that is freed and taken again all
+	 * along (babeltrace2's fields, batch buffers): never give it back to
+	 * the kernel only to fault it in again at the next packet. */
+	mallopt(M_TRIM_THRESHOLD, 256 << 20);
+	mallopt(M_TOP_PAD, 16 << 20);
 	groups = calloc((size_t)argc + 1, sizeof(*groups));
 	if (!groups)
 		return RP_EXIT_OUTPUT;

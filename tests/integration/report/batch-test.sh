@@ -27,6 +27,9 @@
 #               process, exit 0, nothing on stderr
 #   late        a thread's batches 800 ms late: a line says how many calls
 #               came late; counts and bytes are still exact
+#   fuzz        random bytes overwritten in a third of the batches, five
+#               seeds: exit 0, nothing on stderr, the damage counted (run
+#               it with an ASan build of the report too)
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -169,6 +172,16 @@ gaps | garbage | late)
 			fail "gaps: $(tsv_meta batches batch_lost_bytes) bytes said lost, $(json "$tmp/batches.json" lost_bytes) dropped"
 	fi
 	;;
+fuzz)
+	for seed in 11 12 13 14 15; do
+		make "fuzz$seed" --seed "$seed" --fuzz 0.3 --calls 8000
+		"$report" --format tsv "$tmp/fuzz$seed" >"$tmp/fuzz$seed.tsv" 2>"$tmp/fuzz$seed.err" ||
+			{ cat "$tmp/fuzz$seed.err" >&2; fail "fuzz seed $seed: exit $?"; }
+		[ -s "$tmp/fuzz$seed.err" ] && { cat "$tmp/fuzz$seed.err" >&2; fail "fuzz seed $seed: stderr"; }
+		[ "$(tsv_meta "fuzz$seed" batch_unreadable_bytes)" -gt 0 ] ||
+			fail "fuzz seed $seed: no undecodable bytes counted"
+	done
+	;;
 *)
 	echo "unknown scenario $scenario" >&2
 	exit 2
@@ -177,6 +190,7 @@ esac
 
 if [ "$failed" -ne 0 ]; then
 	for f in "$tmp"/batches.table; do
+		[ -e "$f" ] || continue
 		echo "---- $f ----"
 		head -c 5000 "$f"
 	done

@@ -8,6 +8,7 @@ both can be compared.
                       [--seed S] [--threads T] [--procs P] [--quantum Q]
                       [--ratio R] [--bufsize B] [--live L] [--drop K]
                       [--garbage] [--restart] [--standalone F] [--late]
+                      [--fuzz P]
 
 Processes 5001, 5002... each with T threads (tids pid+1...) and a watcher
 thread (pid+900), on one time line: every call at its own nanosecond, a
@@ -31,7 +32,8 @@ kind, data shorter than the length, a record cut); --restart ends the
 first thread half-way and starts a new one with the same tid (offset 0);
 --standalone F writes a fraction F of the second thread's calls as
 standalone batches; --late writes the second thread's batches 800 ms
-after they were due.
+after they were due; --fuzz P overwrites 1 to 8 random bytes of a
+fraction P of every thread's batches.
 
 Prints JSON: calls, batches, batch_bytes (record-stream bytes),
 lost_bytes (--drop), trace_bytes (stream files), bytes_per_call.
@@ -231,6 +233,11 @@ class Batches:
         length = None
         if first and self.args.garbage and n % 3 == 2:
             data, length = self.damage(data, enc.flushed_starts, n // 3)
+        if self.args.fuzz and data and self.rnd.random() < self.args.fuzz:
+            b = bytearray(data)
+            for _ in range(self.rnd.randint(1, 8)):
+                b[self.rnd.randrange(len(b))] = self.rnd.randrange(256)
+            data = bytes(b)
         self.emit(when, pid, vtid, tid, offset, data, length)
 
     def call(self, t, pid, tid, c):
@@ -278,6 +285,7 @@ def main():
     ap.add_argument("--restart", action="store_true")
     ap.add_argument("--standalone", type=float, default=0)
     ap.add_argument("--late", action="store_true")
+    ap.add_argument("--fuzz", type=float, default=0)
     args = ap.parse_args()
     if args.form != "batches" and (args.quantum != 1 or args.ratio != 1):
         sys.exit("make-batch-ctf: per-call events need --quantum 1 --ratio 1 (exact times)")
