@@ -101,7 +101,8 @@ struct rp_pending *rp_merge_pending(struct rp_merge *mg, uint64_t bytes)
 	}
 	while (cap < bytes)
 		cap *= 2;
-	if (cap > SIZE_MAX - sizeof(*b) || !(b = malloc(sizeof(*b) + cap)))
+	if (cap > SIZE_MAX - sizeof(*b) - RP_PENDING_SLACK ||
+	    !(b = malloc(sizeof(*b) + cap + RP_PENDING_SLACK)))
 		return NULL;
 	b->cap = cap;
 	return b;

@@ -450,7 +450,8 @@ static bool alloc_part(struct rp_proc *p, int64_t ts, uint64_t ptr, uint64_t siz
 	p->tot_ev.bytes_alloc += size;
 	if (!ptr)
 		return true; /* nothing to track */
-	if ((p->bcount + 1) * 10 > (p->blocks ? p->bmask + 1 : 0) * 7 && !blocks_grow(p))
+	/* at most half full: short probes, fewer cache lines per call */
+	if ((p->bcount + 1) * 2 > (p->blocks ? p->bmask + 1 : 0) && !blocks_grow(p))
 		return false;
 	/* one probe finds the address or where it goes */
 	for (slot = block_slot(p, ptr); p->blocks[slot].ptr && p->blocks[slot].ptr != ptr;

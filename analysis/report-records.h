@@ -40,6 +40,10 @@ struct rp_bclock {
 void rp_bclock_init(struct rp_bclock *c, int64_t ts, uint64_t tsc, uint64_t ns,
                     uint64_t tsc_base, uint64_t ns_base);
 
+/* Bytes a batch buffer has past its data, so that a varint is read with one
+ * 8-byte load wherever it starts. */
+#define RP_PENDING_SLACK 8
+
 /* A batch waiting to be decoded: its bytes and what its arrival decided. */
 struct rp_pending {
 	struct rp_pending *next;
@@ -51,7 +55,8 @@ struct rp_pending {
 	bool resync;        /* after lost batches, or the first batch of a stream
 	                     * seen in its middle: start at a SYNC position */
 	bool count_resync;  /* the bytes resync skips count as undecodable */
-	uint64_t cap;       /* bytes data has room for */
+	uint64_t cap;       /* bytes data has room for, RP_PENDING_SLACK past them
+	                     * not included */
 	uint8_t data[];
 };
 
