@@ -72,6 +72,9 @@ START_NS = 10 ** 9        # the first call, on the trace clock's raw value
 TSC_BASE = 7 * 10 ** 11   # ticks when recording started
 WATCH_NS = 50 * 10 ** 6   # the watcher's period
 AGE_NS = 100 * 10 ** 6    # it flushes a buffer whose oldest record is this old
+# a few sizes whose varints take 6 to 10 bytes, at these call numbers
+WIDE = {101: (1 << 40) + 3, 202: (1 << 50) + 5, 303: (1 << 57) + 7, 404: (1 << 62) + 9,
+        505: (1 << 63) + 11}
 
 
 class Heap:
@@ -143,6 +146,8 @@ def workload(args, rnd):
         else:
             size = int(rnd.paretovariate(1.3) * 16) if rnd.random() < 0.97 else \
                 rnd.randint(4096, 65536)
+            if n in WIDE:  # varints of 6 to 10 bytes
+                size = WIDE[n]
             gid = cur if rnd.random() < 0.95 else rnd.randrange(len(GROUPS))
             align = 64 if rnd.random() < 0.02 else 16
             ptr, chunk = heap.malloc(tid, size, align)
