@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * trackalloc:batch record streams into per-thread queues of calls.
+ * trackalloc:batch events into the merge of their calls.
  *
  * A batch's data sequence is read element by element once, into a buffer
  * the merge (report-merge.c) recycles, which decodes it (report-records.c)

@@ -72,6 +72,8 @@ struct rp_merge {
 	size_t nspare;
 };
 
+/* At most this many spare buffers: what a horizon of batches holds at most
+ * in a busy trace, freed when the report ends. */
 #define RP_SPARE_MAX 4096
 
 struct rp_merge *rp_merge_new(struct rp_model *m, int64_t horizon_ns)
