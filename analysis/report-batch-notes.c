@@ -9,7 +9,6 @@
 #include <stdio.h>
 
 #include "report-batch-notes.h"
-#include "report-merge.h"
 #include "report-model.h"
 
 static double bytes_per_call(const struct rp_batch_counts *c)
@@ -31,7 +30,7 @@ void rp_print_batch_summary(FILE *out, const struct rp_model *m)
 	fputc('\n', out);
 }
 
-void rp_print_batch_notes(FILE *out, const struct rp_proc *p)
+void rp_print_batch_notes(FILE *out, const struct rp_model *m, const struct rp_proc *p)
 {
 	const struct rp_batch_counts *c = &p->batch;
 	double bpc = bytes_per_call(c);
@@ -47,9 +46,9 @@ void rp_print_batch_notes(FILE *out, const struct rp_proc *p)
 	}
 	if (c->late)
 		fprintf(out, "  %llu call%s came in a batch more than %lld ms after %s: applied "
-		             "late (%s time, and a peak it makes, approximate)\n",
+		             "late (%s time, and a peak it makes, approximate; see --horizon-ms)\n",
 		        (unsigned long long)c->late, c->late == 1 ? "" : "s",
-		        (long long)(RP_MERGE_HORIZON_NS / 1000000), c->late == 1 ? "it" : "them",
+		        (long long)(m->batch_horizon_ns / 1000000), c->late == 1 ? "it" : "them",
 		        c->late == 1 ? "its" : "their");
 }
 

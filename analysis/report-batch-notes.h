@@ -15,7 +15,7 @@ struct rp_proc;
 /* The table's trace-wide line about batches (nothing without any). */
 void rp_print_batch_summary(FILE *out, const struct rp_model *m);
 /* A process's lines: lost or undecodable stream bytes, late calls. */
-void rp_print_batch_notes(FILE *out, const struct rp_proc *p);
+void rp_print_batch_notes(FILE *out, const struct rp_model *m, const struct rp_proc *p);
 /* The TSV's '#' lines about batches (nothing without any). */
 void rp_print_batch_tsv(FILE *out, const struct rp_model *m);
 

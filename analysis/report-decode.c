@@ -524,14 +524,17 @@ bt_graph_simple_sink_component_consume_func_status rp_reader_consume(bt_message_
 	return BT_GRAPH_SIMPLE_SINK_COMPONENT_CONSUME_FUNC_STATUS_OK;
 }
 
-struct rp_reader *rp_reader_new(struct rp_model *m, bool progress)
+struct rp_reader *rp_reader_new(struct rp_model *m, bool progress, int64_t horizon_ns)
 {
 	struct rp_reader *r = calloc(1, sizeof(*r));
 
 	if (!r)
 		return NULL;
 	r->m = m;
-	r->batch = rp_batcher_new(m, RP_MERGE_HORIZON_NS);
+	if (horizon_ns <= 0)
+		horizon_ns = RP_MERGE_HORIZON_NS;
+	rp_model_set_horizon(m, horizon_ns);
+	r->batch = rp_batcher_new(m, horizon_ns);
 	if (!r->batch) {
 		free(r);
 		return NULL;

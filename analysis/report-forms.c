@@ -70,6 +70,11 @@ bool rp_proc_use_form(struct rp_model *m, struct rp_proc *p, enum rp_form form, 
 	return true;
 }
 
+void rp_model_set_horizon(struct rp_model *m, int64_t ns)
+{
+	m->batch_horizon_ns = ns;
+}
+
 static void add_counts(struct rp_batch_counts *to, const struct rp_batch_counts *c)
 {
 	to->batches += c->batches;

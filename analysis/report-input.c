@@ -325,7 +325,7 @@ int rp_read_trace(const char *dir, struct rp_model *m, const struct rp_input_opt
 		                  (unsigned long long)m->skipped_traces);
 		goto out;
 	}
-	r = rp_reader_new(m, opts->progress);
+	r = rp_reader_new(m, opts->progress, opts->horizon_ns);
 	if (!r) {
 		fprintf(stderr, RP_PREFIX "out of memory\n");
 		ret = RP_EXIT_OUTPUT;

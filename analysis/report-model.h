@@ -113,6 +113,7 @@ struct rp_model {
 	bool lossy_all; /* discarded events not attributable to one process */
 	uint64_t skipped_traces; /* --skip-unreadable */
 	struct rp_batch_counts batch; /* over every process */
+	int64_t batch_horizon_ns; /* how long batch calls wait (rp_model_set_horizon) */
 };
 
 /* An empty model whose timelines space rows at least @gap_ns apart. */
@@ -166,6 +167,8 @@ enum rp_source rp_proc_source(const struct rp_proc *p);
  * calls it still holds for @p), since both forms hold the same calls.
  */
 bool rp_proc_use_form(struct rp_model *m, struct rp_proc *p, enum rp_form form, bool *cleared);
+/* Batch calls wait @ns for older ones of other threads (the outputs say it). */
+void rp_model_set_horizon(struct rp_model *m, int64_t ns);
 /* One batch's counts @c of process @p, added to @p's and the trace's; lost
  * or undecodable bytes mark @p lossy. */
 void rp_model_add_batch(struct rp_model *m, struct rp_proc *p, const struct rp_batch_counts *c);

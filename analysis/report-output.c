@@ -339,7 +339,7 @@ static void print_proc_table(FILE *out, const struct rp_model *m, const struct r
 	if (src == RP_SOURCE_EVENTS && p->inconsistent)
 		fprintf(out, "  %llu event%s inconsistent with the blocks seen before (lost events)\n",
 		        (unsigned long long)p->inconsistent, p->inconsistent == 1 ? "" : "s");
-	rp_print_batch_notes(out, p);
+	rp_print_batch_notes(out, m, p);
 	rp_print_crossings(out, m, p, o);
 	*any_lossy |= lossy;
 	free(v);
