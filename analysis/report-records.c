@@ -285,7 +285,6 @@ bool rp_records_decode(struct rp_rstate *s, const struct rp_pending *b, struct r
 {
 	const uint8_t *p = b->data, *end = b->data + b->avail;
 	struct rp_bclock clock = b->clock;
-	bool count_skip = true;
 
 	clock.memo_tick = clock.tsc; /* a tick not before the event's: its time */
 	clock.memo_ts = clock.ts;
@@ -297,7 +296,7 @@ bool rp_records_decode(struct rp_rstate *s, const struct rp_pending *b, struct r
 	}
 	if (b->resync) {
 		s->skip_to = rp_round_chunk(b->pos);
-		count_skip = b->count_resync;
+		s->skip_counts = b->count_resync;
 	}
 	if (b->avail < b->len)
 		res->bad_bytes += b->len - b->avail;
@@ -307,12 +306,11 @@ bool rp_records_decode(struct rp_rstate *s, const struct rp_pending *b, struct r
 
 		if (at < s->skip_to) {
 			n = s->skip_to - at < (uint64_t)(end - p) ? s->skip_to - at : (uint64_t)(end - p);
-			if (count_skip)
+			if (s->skip_counts)
 				res->bad_bytes += n;
 			p += n;
 			continue;
 		}
-		count_skip = true;
 		next = (at | (RP_BATCH_CHUNK - 1)) + 1;
 		lim = next - at < (uint64_t)(end - p) ? p + (next - at) : end;
 		/* a chunk starts with SYNC */
@@ -327,11 +325,14 @@ bool rp_records_decode(struct rp_rstate *s, const struct rp_pending *b, struct r
 		}
 		/* cannot decode at stop: resume at the next SYNC position */
 		s->skip_to = next;
+		s->skip_counts = true;
 		res->bad_bytes += (uint64_t)(lim - stop);
 		p = lim;
 	}
 	/* bytes the batch announced but does not carry: their SYNC too */
-	if (b->avail < b->len && s->skip_to < rp_round_chunk(b->pos + b->len))
+	if (b->avail < b->len && s->skip_to < rp_round_chunk(b->pos + b->len)) {
 		s->skip_to = rp_round_chunk(b->pos + b->len);
+		s->skip_counts = true;
+	}
 	return true;
 }

@@ -22,6 +22,8 @@ struct rp_rstate {
 	uint64_t tsc, prev; /* ticks, the last pointer */
 	uint32_t cur;       /* the group the thread was last seen in */
 	uint64_t skip_to;   /* stream positions before it are not decoded */
+	bool skip_counts;   /* ... and count as undecodable (not so where the
+	                     * recording started in the stream's middle) */
 	int64_t last_ts;    /* its last call's trace time: later ones are not earlier */
 };
 

@@ -28,6 +28,9 @@
 #   late        a thread's batches 800 ms late: a line says how many calls
 #               came late; counts and bytes are still exact; with
 #               --horizon-ms 1000 none is late and all is the same again
+#   midstream   the first 3 batches of a thread never recorded (a session
+#               that started while it ran): nothing said lost or
+#               undecodable, no line about it, figures still sane
 #   fuzz        random bytes overwritten in a third of the batches, five
 #               seeds: exit 0, nothing on stderr, the damage counted (run
 #               it with an ASan build of the report too)
@@ -179,6 +182,22 @@ gaps | garbage | late)
 		[ "$(tsv_meta batches batch_lost_bytes)" = "$(json "$tmp/batches.json" lost_bytes)" ] ||
 			fail "gaps: $(tsv_meta batches batch_lost_bytes) bytes said lost, $(json "$tmp/batches.json" lost_bytes) dropped"
 	fi
+	;;
+midstream)
+	make calls --form calls
+	make batches --unseen 3
+	outputs calls
+	outputs batches
+	[ "$(tsv_meta batches batch_lost_bytes)" = 0 ] || fail "midstream: bytes said lost"
+	[ "$(tsv_meta batches batch_unreadable_bytes)" = 0 ] || fail "midstream: bytes said undecodable"
+	grep -q 'batches lost or unreadable' "$tmp/batches.table" && fail "midstream: a line about lost batches"
+	for pid in 5001 5002; do
+		a=$(all_groups calls $pid 3) b=$(all_groups batches $pid 3)
+		b=${b#≥}
+		if [ "$b" -ge "$a" ] || [ "$b" -le $((a * 3 / 4)) ]; then
+			fail "midstream: process $pid has $b allocations (all calls: $a)"
+		fi
+	done
 	;;
 fuzz)
 	for seed in 11 12 13 14 15; do

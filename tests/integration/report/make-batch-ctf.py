@@ -8,7 +8,7 @@ both can be compared.
                       [--seed S] [--threads T] [--procs P] [--quantum Q]
                       [--ratio R] [--bufsize B] [--live L] [--drop K]
                       [--garbage] [--restart] [--standalone F] [--late]
-                      [--fuzz P]
+                      [--fuzz P] [--unseen K]
 
 Processes 5001, 5002... each with T threads (tids pid+1...) and a watcher
 thread (pid+900), on one time line: every call at its own nanosecond, a
@@ -33,7 +33,8 @@ first thread half-way and starts a new one with the same tid (offset 0);
 --standalone F writes a fraction F of the second thread's calls as
 standalone batches; --late writes the second thread's batches 800 ms
 after they were due; --fuzz P overwrites 1 to 8 random bytes of a
-fraction P of every thread's batches.
+fraction P of every thread's batches; --unseen K leaves out the first K
+batches of the first thread, as a session started while it ran would.
 
 Prints JSON: calls, batches, batch_bytes (record-stream bytes),
 lost_bytes (--drop), trace_bytes (stream files), bytes_per_call.
@@ -231,6 +232,8 @@ class Batches:
             return
         n = self.count[(pid, tid)] = self.count.get((pid, tid), 0) + 1
         when = t + (800 * 10 ** 6 if self.args.late and tid == pid + 2 else 0)
+        if first and n <= self.args.unseen:
+            return  # not recorded: the session started later
         if first and self.args.drop and n % self.args.drop == 0:
             self.batch_bytes += len(data)
             self.lost += len(data)
@@ -291,6 +294,7 @@ def main():
     ap.add_argument("--standalone", type=float, default=0)
     ap.add_argument("--late", action="store_true")
     ap.add_argument("--fuzz", type=float, default=0)
+    ap.add_argument("--unseen", type=int, default=0)
     args = ap.parse_args()
     if args.form != "batches" and (args.quantum != 1 or args.ratio != 1):
         sys.exit("make-batch-ctf: per-call events need --quantum 1 --ratio 1 (exact times)")
