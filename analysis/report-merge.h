@@ -20,9 +20,10 @@ struct rp_model;
 struct rp_proc;
 
 /*
- * How long calls wait for the other threads' older ones: twice the
- * library's TA_BATCH_MAX_AGE_MS (EVENTS.md), the slack for a loaded
- * machine. A call older than that when its batch comes is "late".
+ * How long calls wait for the other threads' older ones by default
+ * (--horizon-ms): twice the library's TA_BATCH_MAX_AGE_MS (EVENTS.md), the
+ * slack for a loaded machine. A call older than that when its batch comes
+ * is "late".
  */
 #define RP_MERGE_HORIZON_NS (500 * 1000000ll)
 
