@@ -70,24 +70,20 @@ static TA_INLINE void ta_count_free(struct ta_tls *t, uint32_t gid, size_t n, si
 void *ta_seal_slow(void *p, size_t n, size_t align, unsigned took);
 
 /*
- * Seal a fresh inner block: trailer, charge to the active group, hooks. The
- * inline part handles the common case, a non-mmapped glibc chunk of a size
- * the trailer holds on a thread with a slot, no hooks, a countdown that does not cross zero and no new
- * high of the batch, without a single call: everything else goes to
- * ta_seal_slow through a tail call.
+ * Seal a non-mmapped glibc chunk of @csize bytes at @p (a fresh inner block,
+ * or one of the thread's cache): trailer, charge to the active group. The
+ * common case, a thread with a slot, a size the trailer holds, no hooks, a
+ * countdown that does not cross zero and no new high of the batch, takes
+ * no call: everything else goes to ta_seal_slow through a tail call.
  */
-static TA_INLINE void *ta_seal(void *p, size_t n, size_t align)
+static TA_INLINE void *ta_seal_chunk(void *p, size_t n, size_t align, size_t csize)
 {
 	struct ta_tls *t = &ta_tls;
 	struct ta_slot *s = t->fast; /* NULL unless glibc's layout is verified */
-	size_t head, csize;
 
 	/* a size the trailer holds (malloc's entry has checked it, so
 	 * there the test folds away) */
 	if (TA_UNLIKELY(!s || n >= TA_SIZE_EXT))
-		return ta_seal_slow(p, n, align, 0);
-	head = ta_chunk_head(p);
-	if (TA_UNLIKELY(head & TA_CHUNK_IS_MMAPPED))
 		return ta_seal_slow(p, n, align, 0);
 	/* the sampler's countdown: one subtraction, the same branch as hooks */
 	if (TA_UNLIKELY(ta_countdown_take(t, n) || ta_hooks_alloc(align)))
@@ -95,13 +91,28 @@ static TA_INLINE void *ta_seal(void *p, size_t n, size_t align)
 	/* the peak's batch: one add, its own branch */
 	if (TA_UNLIKELY(ta_batch_alloc(s, n)))
 		return ta_seal_slow(p, n, align, TA_TOOK_COUNTDOWN | TA_TOOK_BATCH);
-	csize = ta_chunk_size(head); /* usable = csize - 8 */
+	/* usable = csize - 8 */
 	ta_trailer_store(p, csize - TA_TRAILER,
 	                 ta_trailer_make(p, ta_trailer_pack(t->gid, n), TA_MARK_PLAIN));
 	TA_BUMP(&s->allocated_bytes, n);
 	TA_BUMP(&s->allocated_objects, 1);
 	TA_BUMP(&s->held, csize);
 	return p;
+}
+
+/* Seal a fresh inner block: ta_seal_chunk once its header says it is a
+ * glibc chunk that is not mmapped (glibc's layout is what t->fast says;
+ * without it the header is not read). */
+static TA_INLINE void *ta_seal(void *p, size_t n, size_t align)
+{
+	size_t head;
+
+	if (TA_UNLIKELY(!ta_tls.fast))
+		return ta_seal_slow(p, n, align, 0);
+	head = ta_chunk_head(p);
+	if (TA_UNLIKELY(head & TA_CHUNK_IS_MMAPPED))
+		return ta_seal_slow(p, n, align, 0);
+	return ta_seal_chunk(p, n, align, ta_chunk_size(head));
 }
 
 /*

@@ -152,6 +152,7 @@ static void ta_thread_exit(void *arg)
 	t->root_slot = NULL;
 	ta_tls_set_slot(t, NULL);
 	t->saved_slot = NULL;
+	ta_cache_flush(t); /* nothing fills it any more: the fast path is off */
 	pthread_mutex_lock(&ta_registry_lock);
 	ta_thread_fold(th);
 	cds_list_del(&th->node);
