@@ -242,9 +242,10 @@ enum ta_thread_kind {
 };
 
 /* The wrapper's per-thread cache of freed blocks: glibc chunks of 32 to
- * 16 * (TA_CACHE_CLASSES - 1) bytes (requests up to 488 bytes), at most
- * TA_CACHE_DEPTH of each size. */
-#define TA_CACHE_CLASSES 32
+ * 16 * (TA_CACHE_CLASSES - 1) bytes (requests up to 992 bytes), at most
+ * TA_CACHE_DEPTH of each size: as many as glibc's own tcache holds, one
+ * more each. */
+#define TA_CACHE_CLASSES 64
 #define TA_CACHE_DEPTH 8
 
 /* Where a thread is in its life, as its TLS sees it. */
