@@ -241,7 +241,7 @@ enum ta_thread_kind {
 	TA_THREAD_LIBRARY, /* the library's (watcher, sampler, loader) */
 };
 
-/* The wrapper's per-thread cache of freed blocks: glibc chunks of 32 to
+/* The wrapper's per-thread cache of freed blocks (cache.h): glibc chunks of 32 to
  * 16 * (TA_CACHE_CLASSES - 1) bytes (requests up to 992 bytes), at most
  * TA_CACHE_DEPTH of each size: as many as glibc's own tcache holds, one
  * more each. */
@@ -281,10 +281,9 @@ struct ta_tls {
 	 * active group (rules-internal.h); UINT32_MAX: none */
 	uint32_t rule_gid;
 	struct ta_slot *rule_slot;
-	/* The wrapper's cache of freed glibc chunks (wrapper.c): per chunk
+	/* The wrapper's cache of freed glibc chunks (cache.h): per chunk
 	 * size (16 bytes per class), a list linked through the blocks' first
-	 * word, and its length. Only free's fast path fills it; malloc's
-	 * takes from it before it calls the inner malloc. */
+	 * word, and its length. */
 	uint8_t cache_count[TA_CACHE_CLASSES];
 	void *cache[TA_CACHE_CLASSES];
 };
@@ -292,7 +291,7 @@ struct ta_tls {
 extern TA_TLS struct ta_tls ta_tls;
 
 /* Give the inner allocator back every block of this thread's cache (its
- * exit, wrapper.c). */
+ * exit; cache.c). */
 void ta_cache_flush(struct ta_tls *t);
 
 extern struct cds_list_head ta_threads;

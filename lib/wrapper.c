@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cache.h"
 #include "seal.h"
 
 /* C23 free_sized and free_aligned_sized: glibc 2.36 does not declare them. */
@@ -116,47 +117,6 @@ void *__attribute__((noinline, cold)) ta_inner_failed(size_t n)
 	return ta_boot_alloc(n, 16); /* static storage, zero: also for calloc */
 }
 
-/* ---- the thread's cache of freed blocks ---------------------------------- */
-
-/*
- * Like glibc's tcache, one step in front of it: free's fast path keeps a
- * verified, counted block of up to TA_CACHE_CLASSES classes of chunk size
- * in a per-thread list instead of calling the inner free, and malloc takes
- * one of the size glibc would give before it calls the inner malloc. To
- * glibc the block stays allocated (its header and its neighbour's are
- * untouched), so it can be handed out again as it is; its trailer keeps the
- * freed mark until then, so a second free of a cached block is a counted
- * double free. The counters see the free when it happens: only
- * wrapped_bytes_live does not include what the cache holds. Used only with
- * glibc's layout (t->fast); the thread's exit gives every block back.
- */
-#define TA_CACHE_STEP 16
-
-/* The class of a request of @n bytes: its chunk, request2size(n + 8), is
- * (n + 31) & ~15 (32 for n = 0, whose class 1 no chunk has: a miss). */
-static TA_INLINE size_t ta_cache_class(size_t n)
-{
-	return (n + TA_TRAILER + 8 + TA_CACHE_STEP - 1) / TA_CACHE_STEP;
-}
-
-void ta_cache_flush(struct ta_tls *t)
-{
-	size_t c;
-
-	for (c = 0; c < TA_CACHE_CLASSES; c++) {
-		void *p = t->cache[c];
-
-		t->cache[c] = NULL;
-		t->cache_count[c] = 0;
-		while (p) {
-			void *next = *(void **)p;
-
-			ta_inner.free(p);
-			p = next;
-		}
-	}
-}
-
 /* ---- entry points ------------------------------------------------------- */
 
 /* Out of line on purpose: malloc tail-calls it, so only the size has to
@@ -206,11 +166,8 @@ static TA_INLINE void *ta_malloc_at(size_t n, const void *ra)
 		return ra ? ta_malloc_gated(n, ra) : ta_malloc_cold(n);
 	/* a block of this thread's cache, if it has one of the size glibc
 	 * would give: no inner call at all */
-	if (TA_LIKELY(c < TA_CACHE_CLASSES) && (p = t->cache[c]) != NULL) {
-		t->cache[c] = *(void **)p;
-		t->cache_count[c]--;
+	if (TA_LIKELY(c < TA_CACHE_CLASSES) && (p = ta_cache_take(t, c)) != NULL)
 		return ta_seal_chunk(p, n, 0, c * TA_CACHE_STEP);
-	}
 	p = ta_inner.malloc(n + TA_TRAILER);
 	if (TA_UNLIKELY(!p))
 		return ta_inner_failed(n);
@@ -352,12 +309,8 @@ static TA_INLINE void ta_free_at(void *p, size_t want)
 	if (TA_UNLIKELY(ta_hooks_free()))
 		return ta_free_hooked(p, size, csize - TA_TRAILER, gid);
 	c = csize / TA_CACHE_STEP;
-	if (TA_LIKELY(c < TA_CACHE_CLASSES) && t->cache_count[c] < TA_CACHE_DEPTH) {
-		*(void **)p = t->cache[c];
-		t->cache[c] = p;
-		t->cache_count[c]++;
+	if (TA_LIKELY(c < TA_CACHE_CLASSES) && ta_cache_keep(t, c, p))
 		return;
-	}
 	ta_inner.free(p);
 }
 
