@@ -9,7 +9,12 @@
  * allocated (its header and its neighbour's are untouched), so it can be
  * handed out again as it is; its trailer keeps the freed mark until then,
  * so a second free of a cached block is a counted double free, and its
- * first word links the list. The counters see the free when it happens;
+ * first word links the list, as glibc's tcache links its own: the next
+ * block's address XORed with the link's address >> 12, so that a write
+ * into a freed block (a use after free) leaves a link that fails the
+ * alignment check with probability 15/16; that list is then dropped (its
+ * blocks leaked) and counted in corrupt_trailers, where glibc would abort.
+ * The counters see the free when it happens;
  * what the cache holds is in no group's wrapped_bytes_live. Used only with
  * glibc's layout (free fills it only on its fast path, which needs it);
  * the thread's exit gives every block back (cache.c). Only wrapper.c and
@@ -35,13 +40,26 @@ static TA_INLINE size_t ta_cache_class(size_t n)
 	return (n + TA_TRAILER + 8 + TA_CACHE_STEP - 1) / TA_CACHE_STEP;
 }
 
+/* The link stored at @at for the next block @next, and back. */
+static TA_INLINE void *ta_cache_link(const void *at, const void *next)
+{
+	return (void *)((uintptr_t)next ^ ((uintptr_t)at >> 12));
+}
+
+/* The list of class @c had a link that is no block's address (cache.c). */
+void *ta_cache_broken(struct ta_tls *t, size_t c);
+
 /* A block of class @c (< TA_CACHE_CLASSES) off this thread's list, or NULL. */
 static TA_INLINE void *ta_cache_take(struct ta_tls *t, size_t c)
 {
 	void *p = t->cache[c];
 
 	if (TA_LIKELY(p)) {
-		t->cache[c] = *(void **)p;
+		void *next = ta_cache_link(p, *(void **)p);
+
+		if (TA_UNLIKELY((uintptr_t)next & (TA_CACHE_STEP - 1)))
+			return ta_cache_broken(t, c);
+		t->cache[c] = next;
 		t->cache_count[c]--;
 	}
 	return p;
@@ -53,7 +71,7 @@ static TA_INLINE bool ta_cache_keep(struct ta_tls *t, size_t c, void *p)
 {
 	if (TA_UNLIKELY(t->cache_count[c] >= TA_CACHE_DEPTH))
 		return false;
-	*(void **)p = t->cache[c];
+	*(void **)p = ta_cache_link(p, t->cache[c]);
 	t->cache[c] = p;
 	t->cache_count[c]++;
 	return true;

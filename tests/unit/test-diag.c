@@ -362,6 +362,40 @@ START_TEST(double_free_outside_tcache)
 }
 END_TEST
 
+START_TEST(use_after_free_in_cache)
+{
+	/* A freed block the thread's cache holds, written after the free (a
+	 * use after free over its first word, the cache's link): the next
+	 * malloc of that size hands out a good block, never what the link
+	 * now says, and the broken list is counted. */
+	ta_group *g = group_new("uaf");
+	struct snap a, b;
+	ta_guard guard;
+	unsigned char *p, *q;
+	uintptr_t bad;
+
+	if (!diag_now().fast_usable_size)
+		return; /* no cache without glibc's layout */
+	guard = ta_group_enter(g);
+	p = tw.malloc(100);
+	ck_assert_ptr_nonnull(p);
+	tw.free(p); /* the head of its class's list */
+	bad = ((uintptr_t)p >> 12) ^ 1; /* a link to address 1 */
+	memcpy(p, &bad, sizeof(bad));
+	a = snap_now(g);
+	q = tw.malloc(100);
+	b = snap_now(g);
+	ta_guard_exit(&guard);
+
+	ck_assert_ptr_nonnull(q);
+	ck_assert_uint_eq((uintptr_t)q & 15, 0);
+	memset(q, 0x5a, 100);
+	ck_assert_uint_eq(b.d.corrupt_trailers, a.d.corrupt_trailers + 1);
+	ck_assert_uint_eq(b.g.allocated_objects, a.g.allocated_objects + 1);
+	tw.free(q);
+}
+END_TEST
+
 START_TEST(usable_size_of_foreign_and_freed)
 {
 	void *q = tw.libc_calloc(1, 100);
@@ -386,6 +420,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, double_free_many);
 	tcase_add_test(tc, double_free_each_entry_point);
 	tcase_add_loop_test(tc, double_free_outside_tcache, 0, 4);
+	tcase_add_test(tc, use_after_free_in_cache);
 	tcase_add_test(tc, usable_size_of_foreign_and_freed);
 	suite_add_tcase(s, tc);
 	return s;
