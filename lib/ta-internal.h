@@ -293,6 +293,8 @@ extern TA_TLS struct ta_tls ta_tls;
 /* Give the inner allocator back every block of this thread's cache (its
  * exit; cache.c). */
 void ta_cache_flush(struct ta_tls *t);
+/* The same, and keep nothing from now on (TRACKALLOC_CACHE=0). */
+void ta_cache_off(struct ta_tls *t);
 
 extern struct cds_list_head ta_threads;
 extern pthread_mutex_t ta_registry_lock;
@@ -514,6 +516,7 @@ struct ta_config {
 	const char *profile; /* TRACKALLOC_PROFILE */
 	const char *groups;  /* TRACKALLOC_GROUPS */
 	const char *limits;  /* TRACKALLOC_LIMITS */
+	bool no_cache;       /* TRACKALLOC_CACHE=0: no cache of freed blocks */
 };
 
 extern struct ta_config ta_config;

@@ -102,6 +102,8 @@ void ta_thread_setup(struct ta_tls *t)
 			return;
 		t->th = th;
 		t->state = TA_TLS_LIVE;
+		if (TA_UNLIKELY(ta_config.no_cache))
+			ta_cache_off(t);
 		t->root_slot = ta_thread_slot(th, 0);
 		/* The slot must be valid before pthread_setspecific, which may
 		 * allocate and come back here. */
