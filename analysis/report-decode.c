@@ -15,8 +15,10 @@
 #include <time.h>
 
 #include "report.h"
+#include "report-batch.h"
 #include "report-decode.h"
 #include "report-limits.h"
+#include "report-merge.h"
 #include "report-model.h"
 #include "report-stacks-decode.h"
 
@@ -31,10 +33,11 @@ enum ec_kind {
 	EK_STATS,     /* group_id, allocated_bytes, allocated_objects, freed_bytes, freed_objects,
 	               * peak_bytes (optional: older traces lack it) */
 	EK_LIMIT,     /* group_id, live_bytes, soft_limit, hard_limit */
+	EK_BATCH,     /* tid, offset, length, tsc, ns, tsc_base, ns_base, data (enum rp_batch_field) */
 	EK_STACKS,    /* sampled stacks and statedump (--stacks): report-stacks-decode.c */
 };
 
-#define EC_FIELDS_MAX 6
+#define EC_FIELDS_MAX 8
 /* ec_info.field[] of an optional field the event class does not have */
 #define EC_FIELD_ABSENT UINT64_MAX
 
@@ -54,7 +57,8 @@ struct ec_info {
 struct ec_spec {
 	const char *name;
 	enum ec_kind kind;
-	/* strings end with '$'; an optional unsigned integer with '?' */
+	/* strings end with '$'; an optional unsigned integer with '?'; a
+	 * sequence of unsigned integers with '*' */
 	const char *fields[EC_FIELDS_MAX];
 };
 
@@ -71,11 +75,14 @@ static const struct ec_spec ec_specs[] = {
 	    "peak_bytes?" } },
 	{ "trackalloc:group_limit", EK_LIMIT,
 	  { "group_id", "live_bytes", "soft_limit", "hard_limit" } },
+	{ "trackalloc:batch", EK_BATCH,
+	  { "tid", "offset", "length", "tsc", "ns", "tsc_base", "ns_base", "data*" } },
 };
 
 struct rp_reader {
 	struct rp_model *m;
 	struct rs_decoder *sd; /* --stacks: the stacks decoder, else NULL */
+	struct rp_batcher *batch;
 	/* event-class cache: open addressing by address */
 	struct ec_info **ecs;
 	size_t ecs_mask, ecs_count;
@@ -122,6 +129,18 @@ int64_t rp_struct_member_index(const bt_field_class *sfc, const char *name,
 		}
 	}
 	return -1;
+}
+
+/* The element type of array member @idx of structure class @sfc, or
+ * BT_FIELD_CLASS_TYPE_STRING (not an integer) when it is not an array. */
+static bt_field_class_type seq_element_type(const bt_field_class *sfc, uint64_t idx)
+{
+	const bt_field_class *fc = bt_field_class_structure_member_borrow_field_class_const(
+		bt_field_class_structure_borrow_member_by_index_const(sfc, idx));
+
+	if (!bt_field_class_type_is(bt_field_class_get_type(fc), BT_FIELD_CLASS_TYPE_ARRAY))
+		return BT_FIELD_CLASS_TYPE_STRING;
+	return bt_field_class_get_type(bt_field_class_array_borrow_element_field_class_const(fc));
 }
 
 static bool fill_ec_info(struct rp_reader *r, struct ec_info *ci, const bt_event *ev)
@@ -195,19 +214,23 @@ static bool fill_ec_info(struct rp_reader *r, struct ec_info *ci, const bt_event
 		size_t len = strlen(spec->fields[i]);
 		bool is_string = spec->fields[i][len - 1] == '$';
 		bool optional = spec->fields[i][len - 1] == '?';
+		bool is_seq = spec->fields[i][len - 1] == '*';
 		int64_t idx;
 
-		snprintf(want, sizeof(want), "%.*s", (int)(len - (is_string || optional)),
+		snprintf(want, sizeof(want), "%.*s", (int)(len - (is_string || optional || is_seq)),
 		         spec->fields[i]);
 		idx = rp_struct_member_index(payload, want, &t);
 		if (idx < 0 && optional) {
 			ci->field[i] = EC_FIELD_ABSENT;
 			continue;
 		}
+		if (idx >= 0 && is_seq)
+			t = seq_element_type(payload, (uint64_t)idx);
 		if (idx < 0 || (is_string ? t != BT_FIELD_CLASS_TYPE_STRING :
 		                            !bt_field_class_type_is(t, BT_FIELD_CLASS_TYPE_UNSIGNED_INTEGER))) {
 			set_fatal(r, "unsupported trace: event %s has no %s field `%s'", name,
-			          is_string ? "string" : "unsigned integer", want);
+			          is_string ? "string" : is_seq ? "sequence of unsigned integers" :
+			          "unsigned integer", want);
 			return false;
 		}
 		ci->field[i] = (uint64_t)idx;
@@ -327,7 +350,9 @@ static bool handle_event(struct rp_reader *r, const bt_message *msg)
 			goto oom;
 		return true;
 	}
-	rp_model_note_time(m, ts);
+	/* a batch's time is not its calls' (they are noted as they are applied) */
+	if (ci->kind != EK_BATCH)
+		rp_model_note_time(m, ts);
 	p = rp_model_proc(m, pid);
 	if (!p)
 		goto oom;
@@ -344,6 +369,13 @@ static bool handle_event(struct rp_reader *r, const bt_message *msg)
 
 	pl = bt_event_borrow_payload_field_const(ev);
 	f = ci->field;
+	if (ci->kind == EK_ALLOC || ci->kind == EK_FREE || ci->kind == EK_REALLOC) {
+		bool cleared;
+
+		if (p->form != RP_FORM_EVENTS && rp_proc_use_form(m, p, RP_FORM_EVENTS, &cleared) &&
+		    cleared)
+			rp_batcher_drop(r->batch, p);
+	}
 	switch (ci->kind) {
 	case EK_ALLOC:
 		if (!rp_on_alloc(p, ts, member_u64(pl, f[0]), member_u64(pl, f[1]),
@@ -387,6 +419,15 @@ static bool handle_event(struct rp_reader *r, const bt_message *msg)
 		if (!rs_decoder_event(r->sd, ci->sclass, ev, pid, ts))
 			goto oom;
 		break;
+	case EK_BATCH: {
+		bool cleared;
+
+		if (!rp_proc_use_form(m, p, RP_FORM_BATCHES, &cleared))
+			break; /* its per-call events are read instead */
+		if (!rp_batcher_event(r->batch, p, ts, pl, f))
+			goto oom;
+		break;
+	}
 	default:
 		break;
 	}
@@ -483,13 +524,21 @@ bt_graph_simple_sink_component_consume_func_status rp_reader_consume(bt_message_
 	return BT_GRAPH_SIMPLE_SINK_COMPONENT_CONSUME_FUNC_STATUS_OK;
 }
 
-struct rp_reader *rp_reader_new(struct rp_model *m, bool progress)
+struct rp_reader *rp_reader_new(struct rp_model *m, bool progress, int64_t horizon_ns)
 {
 	struct rp_reader *r = calloc(1, sizeof(*r));
 
 	if (!r)
 		return NULL;
 	r->m = m;
+	if (horizon_ns <= 0)
+		horizon_ns = RP_MERGE_HORIZON_NS;
+	rp_model_set_horizon(m, horizon_ns);
+	r->batch = rp_batcher_new(m, horizon_ns);
+	if (!r->batch) {
+		free(r);
+		return NULL;
+	}
 	r->progress = progress;
 	r->next_check = 65536;
 	clock_gettime(CLOCK_MONOTONIC, &r->last_report);
@@ -499,6 +548,11 @@ struct rp_reader *rp_reader_new(struct rp_model *m, bool progress)
 void rp_reader_set_stacks(struct rp_reader *r, struct rs_decoder *sd)
 {
 	r->sd = sd;
+}
+
+bool rp_reader_finish(struct rp_reader *r)
+{
+	return rp_batcher_finish(r->batch);
 }
 
 const char *rp_reader_failure(const struct rp_reader *r, bool *oom)
@@ -514,6 +568,7 @@ void rp_reader_free(struct rp_reader *r)
 	for (size_t i = 0; r->ecs && i <= r->ecs_mask; i++)
 		free(r->ecs[i]);
 	free(r->ecs);
+	rp_batcher_free(r->batch);
 	free(r->fatal);
 	free(r);
 }

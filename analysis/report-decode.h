@@ -13,8 +13,10 @@
 struct rp_model;
 struct rp_reader;
 
-/* A reader feeding @m; @progress: print progress on stderr every ~5 s. */
-struct rp_reader *rp_reader_new(struct rp_model *m, bool progress);
+/* A reader feeding @m; @progress: print progress on stderr every ~5 s;
+ * batch calls wait @horizon_ns for older ones of other threads (0: the
+ * default, RP_MERGE_HORIZON_NS). */
+struct rp_reader *rp_reader_new(struct rp_model *m, bool progress, int64_t horizon_ns);
 void rp_reader_free(struct rp_reader *r);
 /* Also feed the sampled-stacks and statedump events to @sd (--stacks). */
 struct rs_decoder;
@@ -27,6 +29,10 @@ void rp_reader_set_stacks(struct rp_reader *r, struct rs_decoder *sd);
  */
 bt_graph_simple_sink_component_consume_func_status rp_reader_consume(bt_message_iterator *it,
                                                                      void *reader);
+
+/* After the last message: apply the calls still queued from batches
+ * (report-batch.c). false: out of memory. */
+bool rp_reader_finish(struct rp_reader *r);
 
 /* Why decoding stopped early (a one-line message owned by @r), or NULL;
  * *@oom tells whether memory ran out. */

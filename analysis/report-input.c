@@ -325,7 +325,7 @@ int rp_read_trace(const char *dir, struct rp_model *m, const struct rp_input_opt
 		                  (unsigned long long)m->skipped_traces);
 		goto out;
 	}
-	r = rp_reader_new(m, opts->progress);
+	r = rp_reader_new(m, opts->progress, opts->horizon_ns);
 	if (!r) {
 		fprintf(stderr, RP_PREFIX "out of memory\n");
 		ret = RP_EXIT_OUTPUT;
@@ -359,6 +359,10 @@ int rp_read_trace(const char *dir, struct rp_model *m, const struct rp_input_opt
 			                  (unsigned long long)m->skipped_traces);
 			goto out;
 		}
+	}
+	if (ret == RP_EXIT_OK && !rp_reader_finish(r)) {
+		fprintf(stderr, RP_PREFIX "out of memory\n");
+		ret = RP_EXIT_OUTPUT;
 	}
 	if (opts->progress && m->events >= 65536 * 16)
 		fprintf(stderr, RP_PREFIX "%.1fM events read, done\n", (double)m->events / 1e6);

@@ -18,6 +18,8 @@ struct rp_input_opts {
 	bool skip_unreadable;
 	/* --stacks: where the sampled-stacks events go (NULL: ignored) */
 	struct rs_decoder *stacks;
+	/* --horizon-ms: how long batch calls wait (0: the default) */
+	int64_t horizon_ns;
 };
 
 /*

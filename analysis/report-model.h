@@ -55,6 +55,23 @@ struct rp_block {
 
 enum rp_source { RP_SOURCE_NONE, RP_SOURCE_EVENTS, RP_SOURCE_SAMPLES };
 
+/* Which form a process's calls are read from (tracepoints/EVENTS.md): its
+ * per-call events when it has any, else its trackalloc:batch events. */
+enum rp_form { RP_FORM_NONE, RP_FORM_EVENTS, RP_FORM_BATCHES };
+
+/* What the trackalloc:batch events of a process (or the trace) said. */
+struct rp_batch_counts {
+	uint64_t batches;    /* batch events decoded */
+	uint64_t ignored;    /* batch events of a process with per-call events */
+	uint64_t calls;      /* calls decoded from them */
+	uint64_t bytes;      /* record-stream bytes decoded */
+	uint64_t lost_bytes; /* stream bytes of batches that never came (gaps) */
+	uint64_t bad_bytes;  /* stream bytes that could not be decoded (truncated,
+	                      * corrupt, reserved kinds, up to a SYNC after a gap) */
+	uint64_t late;       /* calls older than the merge horizon when their batch
+	                      * came: applied at the merge point */
+};
+
 struct rp_proc {
 	int64_t pid;
 	char *procname;
@@ -76,6 +93,8 @@ struct rp_proc {
 	int64_t first_ts, last_ts;
 	int64_t gap_ns; /* initial timeline spacing of its groups */
 	bool lossy;     /* discarded events may have hit this process */
+	enum rp_form form;
+	struct rp_batch_counts batch;
 	/* its group_limit events in time order (report-limits.c) */
 	struct rp_crossing *crossings;
 	size_t ncrossings, crossings_cap;
@@ -93,6 +112,8 @@ struct rp_model {
 	uint64_t discarded_packets, discarded_packets_msgs_unknown;
 	bool lossy_all; /* discarded events not attributable to one process */
 	uint64_t skipped_traces; /* --skip-unreadable */
+	struct rp_batch_counts batch; /* over every process */
+	int64_t batch_horizon_ns; /* how long batch calls wait (rp_model_set_horizon) */
 };
 
 /* An empty model whose timelines space rows at least @gap_ns apart. */
@@ -103,8 +124,8 @@ void rp_model_fini(struct rp_model *m);
 
 /* One event read; @trackalloc: from the trackalloc provider. */
 void rp_model_count_event(struct rp_model *m, bool trackalloc);
-/* An event the model uses was emitted at @ts: the first one is the trace
- * start that outputs count time from. */
+/* An event the model uses was emitted (or a call in a batch happened) at
+ * @ts: the earliest is the trace start that outputs count time from. */
 void rp_model_note_time(struct rp_model *m, int64_t ts);
 /* The trace clock counts from the Unix epoch, so the start is wall time. */
 void rp_model_set_unix_epoch(struct rp_model *m);
@@ -138,6 +159,19 @@ struct rp_group *rp_proc_find_group(const struct rp_proc *p, uint32_t gid);
 struct rp_group **rp_proc_sorted_groups(const struct rp_proc *p);
 /* Where @p's figures come from: its alloc/free events when it has any. */
 enum rp_source rp_proc_source(const struct rp_proc *p);
+/*
+ * Whether @p's calls are read from @form. Per-call events win: a batch of
+ * a process that has per-call events is not read (false, counted as
+ * ignored); the first per-call event of a process whose batches were read
+ * clears the figures they gave (*@cleared true: the caller forgets the
+ * calls it still holds for @p), since both forms hold the same calls.
+ */
+bool rp_proc_use_form(struct rp_model *m, struct rp_proc *p, enum rp_form form, bool *cleared);
+/* Batch calls wait @ns for older ones of other threads (the outputs say it). */
+void rp_model_set_horizon(struct rp_model *m, int64_t ns);
+/* One batch's counts @c of process @p, added to @p's and the trace's; lost
+ * or undecodable bytes mark @p lossy. */
+void rp_model_add_batch(struct rp_model *m, struct rp_proc *p, const struct rp_batch_counts *c);
 
 /* ---- trackalloc events ----------------------------------------------------- */
 

@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "report.h"
+#include "report-batch-notes.h"
 #include "report-crossings.h"
 #include "report-model.h"
 #include "report-output.h"
@@ -338,6 +339,7 @@ static void print_proc_table(FILE *out, const struct rp_model *m, const struct r
 	if (src == RP_SOURCE_EVENTS && p->inconsistent)
 		fprintf(out, "  %llu event%s inconsistent with the blocks seen before (lost events)\n",
 		        (unsigned long long)p->inconsistent, p->inconsistent == 1 ? "" : "s");
+	rp_print_batch_notes(out, m, p);
 	rp_print_crossings(out, m, p, o);
 	*any_lossy |= lossy;
 	free(v);
@@ -358,6 +360,7 @@ static void print_table(FILE *out, const struct rp_model *m, const struct rp_out
 		        (unsigned long long)m->discarded_events_msgs_unknown);
 	fprintf(out, ", %llu packets\n",
 	        (unsigned long long)(m->discarded_packets + m->discarded_packets_msgs_unknown));
+	rp_print_batch_summary(out, m);
 	if (m->skipped_traces)
 		fprintf(out, "%llu unreadable trace%s skipped (--skip-unreadable): figures of their "
 		             "processes are missing\n", (unsigned long long)m->skipped_traces,
@@ -401,6 +404,7 @@ static void print_tsv(FILE *out, const struct rp_model *m, const struct rp_outpu
 	        (unsigned long long)(m->discarded_packets + m->discarded_packets_msgs_unknown),
 	        (unsigned long long)m->skipped_traces);
 	fprintf(out, "# limit_crossings\t%zu\n", rp_count_crossings(m, o));
+	rp_print_batch_tsv(out, m);
 	/* rule, then in_process_peak_bytes: last, so that the columns before
 	 * them keep their places; tags keep every tag, the rule's too */
 	fputs("pid\tprocname\tsource\tgroup_id\tgroup_name\ttags\tallocs\tfrees\tbytes_allocated\t"

@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -65,6 +66,9 @@ static void usage(FILE *out)
 "  --format FMT        stdout format: table (default) or tsv (one line per group,\n"
 "                      '#' lines with trace-wide counts)\n"
 "  --interval-us N     least time between two timeline rows of a group (default 0)\n"
+"  --horizon-ms N      how long a call from a trackalloc:batch event waits for older\n"
+"                      calls of the process's other threads (default 500): more\n"
+"                      for a trace whose batches came late (the report says so)\n"
 "  --progress          report progress on stderr even when it is not a terminal\n"
 "  --skip-unreadable   skip a trace that cannot be opened (truncated, corrupt, or\n"
 "                      an incomplete per-process trace) with a warning, rather\n"
@@ -87,6 +91,17 @@ static void usage(FILE *out)
 "one); otherwise from its group_stats samples: totals of the last sample, peak\n"
 "the largest allocated_bytes - freed_bytes sampled, live blocks allocated_objects -\n"
 "freed_objects. Each process says which source it used.\n"
+"\n"
+"Batches. A full trace may hold its calls packed into trackalloc:batch events\n"
+"(tracepoints/EVENTS.md) rather than as per-call events: they are decoded, each\n"
+"process's calls put back in time order across its threads (a call waits\n"
+"--horizon-ms, 500 ms by default, for older calls of other threads) and\n"
+"accounted as the per-call events would be (source: alloc/free events; the\n"
+"same figures and timeline). A process with per-call events is read from them\n"
+"and its batches ignored. Batches lost (offset gaps) or damaged: one line per\n"
+"process with the record-stream bytes missing and undecodable (about how many\n"
+"calls), its figures marked as below; calls whose batch came more than the\n"
+"horizon after them: one line, applied when they came. TSV: '# batch...' lines.\n"
 "\n"
 "In-process peak: the largest peak_bytes of the group's group_stats samples,\n"
 "the peak the program itself counted (ta_group_peak: blocks allocated before\n"
@@ -252,7 +267,7 @@ int main(int argc, char **argv)
 {
 	enum { OPT_CSV = 256, OPT_PLOT, OPT_GROUP, OPT_FORMAT, OPT_INTERVAL, OPT_PROGRESS,
 	       OPT_SKIP, OPT_VERSION, OPT_STACKS, OPT_PROFILE, OPT_TOP, OPT_FLAME, OPT_FOLDED,
-	       OPT_WEIGHT };
+	       OPT_WEIGHT, OPT_HORIZON };
 	static const struct option longopts[] = {
 		{ "csv", required_argument, NULL, OPT_CSV },
 		{ "plot", required_argument, NULL, OPT_PLOT },
@@ -267,6 +282,7 @@ int main(int argc, char **argv)
 		{ "flamegraph", required_argument, NULL, OPT_FLAME },
 		{ "folded", required_argument, NULL, OPT_FOLDED },
 		{ "flame-weight", required_argument, NULL, OPT_WEIGHT },
+		{ "horizon-ms", required_argument, NULL, OPT_HORIZON },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ NULL, 0, NULL, 0 },
@@ -286,6 +302,11 @@ int main(int argc, char **argv)
 	struct rp_model m;
 	int c, ret;
 
+	/* A trace streams through memory that is freed and taken again all
+	 * along (babeltrace2's fields, batch buffers): never give it back to
+	 * the kernel only to fault it in again at the next packet. */
+	mallopt(M_TRIM_THRESHOLD, 256 << 20);
+	mallopt(M_TOP_PAD, 16 << 20);
 	groups = calloc((size_t)argc + 1, sizeof(*groups));
 	if (!groups)
 		return RP_EXIT_OUTPUT;
@@ -322,6 +343,18 @@ int main(int argc, char **argv)
 				return usage_error("--interval-us %s: not a number of microseconds",
 				                   optarg);
 			interval_ns = (int64_t)us * 1000;
+			break;
+		}
+		case OPT_HORIZON: {
+			char *end;
+			unsigned long ms;
+
+			errno = 0;
+			ms = strtoul(optarg, &end, 10);
+			if (errno || end == optarg || *end || optarg[0] == '-' || !ms || ms > 3600000)
+				return usage_error("--horizon-ms %s: not a number of milliseconds (1 to "
+				                   "3600000)", optarg);
+			io.horizon_ns = (int64_t)ms * 1000000;
 			break;
 		}
 		case OPT_PROGRESS:
@@ -374,9 +407,9 @@ int main(int argc, char **argv)
 		if (stacks)
 			return usage_error("--profile and --stacks exclude each other (--stacks is for "
 			                   "a trace)");
-		if (files.csv || files.plot || io.skip_unreadable || interval_ns)
-			return usage_error("--csv, --plot, --interval-us and --skip-unreadable are for "
-			                   "traces, not --profile");
+		if (files.csv || files.plot || io.skip_unreadable || interval_ns || io.horizon_ns)
+			return usage_error("--csv, --plot, --interval-us, --horizon-ms and "
+			                   "--skip-unreadable are for traces, not --profile");
 		if (optind != argc)
 			return usage_error("--profile FILE takes no trace directory");
 		if (sf.weight == RP_FLAME_PEAK)

@@ -114,15 +114,11 @@ static void ta_secrets_init(void)
 		memcpy(&b, r + 8, 8);
 	}
 	a ^= (uintptr_t)&ta_inner;
-	ta_secret = a | 1;
-	/* only its check bits are used: keep the top one set so that the
-	 * freed mark always differs from the live trailer */
-	ta_secret_freed = b | (1ull << 63);
-	ta_freed_flip = ta_secret_freed & TA_CHECK_MASK;
-	/* the sampled mark: another odd secret, from both halves */
-	ta_secret_sampled = ((a * TA_HASH_MUL) ^ (b >> 7) ^ 0x5bd1e995ull) | 1;
-	if (ta_secret_sampled == ta_secret)
-		ta_secret_sampled ^= 2;
+	ta_secret = a | 1; /* the address multiplier: odd */
+	/* the marks: their top 20 bits (the check bits) non-zero and
+	 * distinct, so that no mark's trailer verifies under another */
+	ta_mark_sampled = ((a * TA_HASH_MUL) ^ (b >> 7) ^ 0x5bd1e995ull) | (1ull << 63);
+	ta_mark_ext = (b & ~(1ull << 63)) | (1ull << 62);
 }
 
 #if defined(__SANITIZE_THREAD__)

@@ -62,7 +62,7 @@ int ta_parse_uint(const char *s, unsigned long min, unsigned long max, unsigned 
 	for (; *p; p++) {
 		if (*p < '0' || *p > '9')
 			return -EINVAL;
-		if (v > (max - (unsigned long)(*p - '0')) / 10)
+		if ((unsigned long)(*p - '0') > max || v > (max - (unsigned long)(*p - '0')) / 10)
 			return -ERANGE;
 		v = v * 10 + (unsigned long)(*p - '0');
 	}
@@ -192,6 +192,17 @@ void ta_config_init(void)
 		else
 			ta_warn("trackalloc: ignoring TRACKALLOC_PROFILE='': expected a file "
 			        "name\n");
+	}
+	s = getenv("TRACKALLOC_CACHE");
+	if (s) {
+		if ((s[0] == '0' || s[0] == '1') && !s[1]) {
+			ta_config.no_cache = s[0] == '0';
+			if (ta_config.no_cache) /* this thread may have set up already */
+				ta_cache_off(&ta_tls);
+		} else {
+			ta_warn("trackalloc: ignoring TRACKALLOC_CACHE='%.64s': expected 0 or 1\n",
+			        s);
+		}
 	}
 	/* parsed by the rules (rules.c) once the rest is set up: "" is none */
 	ta_config.groups = getenv("TRACKALLOC_GROUPS");

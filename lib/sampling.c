@@ -77,17 +77,6 @@ static uint64_t ta_weight(size_t n, uint64_t mean)
 	return p > 0 ? (uint64_t)((double)n / p + 0.5) : n;
 }
 
-/* Whether block @p's sampled trailer would also verify as a plain one. */
-static bool ta_marks_collide(void *p, size_t usable, size_t n, uint32_t gid)
-{
-	size_t slack = usable - TA_TRAILER - n;
-	uint64_t ext = slack < TA_SLACK_MAX ? 0 : n;
-	uint64_t fields = ta_trailer_pack(gid, slack < TA_SLACK_MAX ? slack : TA_SLACK_MAX);
-
-	return ((ta_trailer_make(p, fields, ta_secret ^ ext) ^
-	         ta_trailer_make(p, fields, ta_secret_sampled ^ ext)) >> TA_CHECK_SHIFT) == 0;
-}
-
 /* Another thread poked the countdown below zero: a rename or a rule change
  * (names.c). A fresh countdown is as good as the old one (the exponential
  * has no memory), and the allocation that saw the poke is not sampled. */
@@ -146,11 +135,10 @@ void ta_sample_cross(struct ta_tls *t, void *p, size_t n, size_t usable, uint32_
 	ta_nest_enter();
 	weight = ta_weight(n, mean);
 	depth = ta_stack_capture(ips, TA_STACK_MAX);
-	/* 20 check bits: one block in 2^20 would carry a sampled mark that
-	 * also verifies as plain, and free's fast path would miss it. */
-	if (!ta_marks_collide(p, usable, n, gid) &&
-	    ta_samples_add((uintptr_t)p, n, weight, gid, ips, depth) == 0) {
-		ta_stamp_marked(p, usable, n, gid, ta_secret_sampled);
+	/* the sampled mark's check bits differ from the plain one's: its
+	 * trailer never verifies as plain (trailer.h) */
+	if (ta_samples_add((uintptr_t)p, n, weight, gid, ips, depth) == 0) {
+		ta_stamp_marked(p, usable, n, gid, ta_mark_sampled);
 		ta_trace_alloc_sample(p, n, weight, gid, ips, (uint32_t)depth);
 	}
 	ta_countdown_set(t, ta_countdown(t, mean));

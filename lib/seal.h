@@ -70,23 +70,20 @@ static TA_INLINE void ta_count_free(struct ta_tls *t, uint32_t gid, size_t n, si
 void *ta_seal_slow(void *p, size_t n, size_t align, unsigned took);
 
 /*
- * Seal a fresh inner block: trailer, charge to the active group, hooks. The
- * inline part handles the common case, a non-mmapped glibc chunk on a thread
- * with a slot, no hooks, a countdown that does not cross zero and no new
- * high of the batch, without a single call: everything else goes to
- * ta_seal_slow through a tail call.
+ * Seal a non-mmapped glibc chunk of @csize bytes at @p (a fresh inner block,
+ * or one of the thread's cache): trailer, charge to the active group. The
+ * common case, a thread with a slot, a size the trailer holds, no hooks, a
+ * countdown that does not cross zero and no new high of the batch, takes
+ * no call: everything else goes to ta_seal_slow through a tail call.
  */
-static TA_INLINE void *ta_seal(void *p, size_t n, size_t align)
+static TA_INLINE void *ta_seal_chunk(void *p, size_t n, size_t align, size_t csize)
 {
 	struct ta_tls *t = &ta_tls;
 	struct ta_slot *s = t->fast; /* NULL unless glibc's layout is verified */
-	size_t head, usable;
-	uint32_t gid;
 
-	if (TA_UNLIKELY(!s))
-		return ta_seal_slow(p, n, align, 0);
-	head = ta_chunk_head(p);
-	if (TA_UNLIKELY(head & TA_CHUNK_IS_MMAPPED))
+	/* a size the trailer holds (malloc's entry has checked it, so
+	 * there the test folds away) */
+	if (TA_UNLIKELY(!s || n >= TA_SIZE_EXT))
 		return ta_seal_slow(p, n, align, 0);
 	/* the sampler's countdown: one subtraction, the same branch as hooks */
 	if (TA_UNLIKELY(ta_countdown_take(t, n) || ta_hooks_alloc(align)))
@@ -94,16 +91,28 @@ static TA_INLINE void *ta_seal(void *p, size_t n, size_t align)
 	/* the peak's batch: one add, its own branch */
 	if (TA_UNLIKELY(ta_batch_alloc(s, n)))
 		return ta_seal_slow(p, n, align, TA_TOOK_COUNTDOWN | TA_TOOK_BATCH);
-	usable = ta_chunk_size(head) - 8;
-	gid = t->gid;
-	/* glibc splits what it does not need off a chunk: the slack of a
-	 * non-mmapped chunk always fits, no ext block here */
-	ta_trailer_store(p, usable,
-	                 ta_trailer_make(p, ta_trailer_pack(gid, usable - TA_TRAILER - n), ta_secret));
+	/* usable = csize - 8 */
+	ta_trailer_store(p, csize - TA_TRAILER,
+	                 ta_trailer_make(p, ta_trailer_pack(t->gid, n), TA_MARK_PLAIN));
 	TA_BUMP(&s->allocated_bytes, n);
 	TA_BUMP(&s->allocated_objects, 1);
-	TA_BUMP(&s->held, usable + TA_TRAILER); /* the chunk size */
+	TA_BUMP(&s->held, csize);
 	return p;
+}
+
+/* Seal a fresh inner block: ta_seal_chunk once its header says it is a
+ * glibc chunk that is not mmapped (glibc's layout is what t->fast says;
+ * without it the header is not read). */
+static TA_INLINE void *ta_seal(void *p, size_t n, size_t align)
+{
+	size_t head;
+
+	if (TA_UNLIKELY(!ta_tls.fast))
+		return ta_seal_slow(p, n, align, 0);
+	head = ta_chunk_head(p);
+	if (TA_UNLIKELY(head & TA_CHUNK_IS_MMAPPED))
+		return ta_seal_slow(p, n, align, 0);
+	return ta_seal_chunk(p, n, align, ta_chunk_size(head));
 }
 
 /*
@@ -128,9 +137,10 @@ static TA_INLINE void *ta_seal_rule(void *p, size_t n, size_t align, uint32_t gi
                                     struct ta_slot *s)
 {
 	struct ta_tls *t = &ta_tls;
-	size_t head, usable;
+	size_t head, csize;
 
-	if (TA_UNLIKELY(!t->fast)) /* not glibc's layout, or a quiet section */
+	/* not glibc's layout, a quiet section, or an ext block */
+	if (TA_UNLIKELY(!t->fast || n >= TA_SIZE_EXT))
 		return ta_seal_rule_slow(p, n, align, 0, gid, s);
 	head = ta_chunk_head(p);
 	if (TA_UNLIKELY(head & TA_CHUNK_IS_MMAPPED))
@@ -139,12 +149,12 @@ static TA_INLINE void *ta_seal_rule(void *p, size_t n, size_t align, uint32_t gi
 		return ta_seal_rule_slow(p, n, align, TA_TOOK_COUNTDOWN, gid, s);
 	if (TA_UNLIKELY(ta_batch_alloc(s, n)))
 		return ta_seal_rule_slow(p, n, align, TA_TOOK_COUNTDOWN | TA_TOOK_BATCH, gid, s);
-	usable = ta_chunk_size(head) - 8;
-	ta_trailer_store(p, usable,
-	                 ta_trailer_make(p, ta_trailer_pack(gid, usable - TA_TRAILER - n), ta_secret));
+	csize = ta_chunk_size(head);
+	ta_trailer_store(p, csize - TA_TRAILER,
+	                 ta_trailer_make(p, ta_trailer_pack(gid, n), TA_MARK_PLAIN));
 	TA_BUMP(&s->allocated_bytes, n);
 	TA_BUMP(&s->allocated_objects, 1);
-	TA_BUMP(&s->held, usable + TA_TRAILER);
+	TA_BUMP(&s->held, csize);
 	t->rule_gid = gid;
 	t->rule_slot = s;
 	return p;

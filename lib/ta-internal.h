@@ -241,6 +241,13 @@ enum ta_thread_kind {
 	TA_THREAD_LIBRARY, /* the library's (watcher, sampler, loader) */
 };
 
+/* The wrapper's per-thread cache of freed blocks (cache.h): glibc chunks of 32 to
+ * 16 * (TA_CACHE_CLASSES - 1) bytes (requests up to 992 bytes), at most
+ * TA_CACHE_DEPTH of each size: as many as glibc's own tcache holds, one
+ * more each. */
+#define TA_CACHE_CLASSES 64
+#define TA_CACHE_DEPTH 8
+
 /* Where a thread is in its life, as its TLS sees it. */
 enum ta_tls_state {
 	TA_TLS_NEW,    /* no allocation or enter yet: no state attached */
@@ -274,9 +281,20 @@ struct ta_tls {
 	 * active group (rules-internal.h); UINT32_MAX: none */
 	uint32_t rule_gid;
 	struct ta_slot *rule_slot;
+	/* The wrapper's cache of freed glibc chunks (cache.h): per chunk
+	 * size (16 bytes per class), a list linked through the blocks' first
+	 * word, and its length. */
+	uint8_t cache_count[TA_CACHE_CLASSES];
+	void *cache[TA_CACHE_CLASSES];
 };
 
 extern TA_TLS struct ta_tls ta_tls;
+
+/* Give the inner allocator back every block of this thread's cache (its
+ * exit; cache.c). */
+void ta_cache_flush(struct ta_tls *t);
+/* The same, and keep nothing from now on (TRACKALLOC_CACHE=0). */
+void ta_cache_off(struct ta_tls *t);
 
 extern struct cds_list_head ta_threads;
 extern pthread_mutex_t ta_registry_lock;
@@ -498,6 +516,7 @@ struct ta_config {
 	const char *profile; /* TRACKALLOC_PROFILE */
 	const char *groups;  /* TRACKALLOC_GROUPS */
 	const char *limits;  /* TRACKALLOC_LIMITS */
+	bool no_cache;       /* TRACKALLOC_CACHE=0: no cache of freed blocks */
 };
 
 extern struct ta_config ta_config;

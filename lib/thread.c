@@ -102,6 +102,8 @@ void ta_thread_setup(struct ta_tls *t)
 			return;
 		t->th = th;
 		t->state = TA_TLS_LIVE;
+		if (TA_UNLIKELY(ta_config.no_cache))
+			ta_cache_off(t);
 		t->root_slot = ta_thread_slot(th, 0);
 		/* The slot must be valid before pthread_setspecific, which may
 		 * allocate and come back here. */
@@ -152,6 +154,7 @@ static void ta_thread_exit(void *arg)
 	t->root_slot = NULL;
 	ta_tls_set_slot(t, NULL);
 	t->saved_slot = NULL;
+	ta_cache_flush(t); /* nothing fills it any more: the fast path is off */
 	pthread_mutex_lock(&ta_registry_lock);
 	ta_thread_fold(th);
 	cds_list_del(&th->node);

@@ -6,7 +6,7 @@
 #define _GNU_SOURCE
 #include "trailer.h"
 
-uint64_t ta_secret, ta_secret_freed, ta_freed_flip, ta_secret_sampled;
+uint64_t ta_secret, ta_mark_sampled, ta_mark_ext;
 
 /*
  * A double free outside glibc's tcache. Once glibc bins a freed chunk
@@ -35,69 +35,69 @@ static size_t ta_ext_size(const void *p, size_t usable)
 	return n;
 }
 
-/* The verdict on trailer @tr of a block marked with @secret (a plain slack). */
-static enum ta_verdict ta_inspect_plain(void *p, struct ta_block *b, uint64_t tr,
-                                        uint64_t secret)
+/* Decode stored trailer @tr of a block under @mark, as an ext block when
+ * @ext (its size word being b->ext): TA_OWN when it verifies (b filled),
+ * TA_FREED when it verifies with the freed bit flipped, else TA_FOREIGN. A
+ * verified trailer whose size does not fit in the block is corrupt. */
+static enum ta_verdict ta_inspect_marked(void *p, struct ta_block *b, uint64_t tr, uint64_t mark,
+                                         bool ext)
 {
-	uint64_t fields = ta_trailer_fields(tr);
+	enum ta_verdict v = TA_OWN;
+	uint64_t word = ta_trailer_decode(p, tr, ext ? ta_mark_ext_of(mark, b->ext) : mark);
+	size_t size, room;
 
-	if (tr == ta_trailer_flip(ta_trailer_make(p, fields, secret)))
-		return TA_FREED;
-	if (tr != ta_trailer_make(p, fields, secret))
-		return TA_FOREIGN;
-	if (ta_trailer_slack(tr) > b->usable - TA_TRAILER) {
-		/* verified, but the slack does not fit in the block */
+	if (!ta_trailer_word_ok(word)) {
+		v = TA_FREED;
+		word = ta_trailer_decode(p, ta_trailer_flip(tr),
+		                         ext ? ta_mark_ext_of(mark, b->ext) : mark);
+		if (!ta_trailer_word_ok(word))
+			return TA_FOREIGN;
+	}
+	size = ta_trailer_size(word);
+	if ((size == TA_SIZE_EXT) != ext)
+		return TA_FOREIGN; /* verified by chance under the other form */
+	room = b->usable - (ext ? 2 : 1) * TA_TRAILER;
+	if (ext)
+		size = (size_t)b->ext;
+	if (size > room) {
+		/* verified, but the size does not fit in the block */
 		TA_DIAG_INC(ta_diag_corrupt);
 		return TA_FOREIGN;
 	}
-	b->size = b->usable - TA_TRAILER - ta_trailer_slack(tr);
-	return TA_OWN;
-}
-
-/* The same for an ext block: its size, before the trailer, is in the check. */
-static enum ta_verdict ta_inspect_ext(void *p, struct ta_block *b, uint64_t tr, uint64_t secret)
-{
-	uint64_t fields = ta_trailer_fields(tr);
-
-	if (tr == ta_trailer_flip(ta_trailer_make(p, fields, secret ^ b->ext)))
-		return TA_FREED;
-	if (tr != ta_trailer_make(p, fields, secret ^ b->ext))
-		return TA_FOREIGN;
-	if (b->ext > b->usable - 2 * TA_TRAILER) {
-		TA_DIAG_INC(ta_diag_corrupt);
-		return TA_FOREIGN;
-	}
-	b->size = (size_t)b->ext;
-	return TA_OWN;
+	b->fields = word;
+	b->gid = ta_trailer_gid(word);
+	b->size = size;
+	return v;
 }
 
 enum ta_verdict __attribute__((cold)) ta_inspect_slow(void *p, struct ta_block *b, uint64_t tr)
 {
-	bool ext = ta_trailer_slack(tr) == TA_SLACK_MAX;
 	enum ta_verdict v = TA_FOREIGN;
-	int m;
+	int m, e;
 
-	b->fields = ta_trailer_fields(tr);
-	b->gid = ta_trailer_gid(tr);
+	b->fields = 0;
+	b->gid = 0;
 	b->ext = 0;
 	b->sampled = false;
 	if (b->usable < TA_TRAILER)
 		return TA_FOREIGN;
 	if (ta_glibc_chunk_is_free(p, tr))
 		return TA_FREED;
-	if (ext) {
-		if (b->usable < 2 * TA_TRAILER)
-			return TA_FOREIGN;
-		b->ext = ta_ext_size(p, b->usable);
+	/* plain and ext forms, each with the plain mark, then the sampled one */
+	for (e = 0; e < 2 && v == TA_FOREIGN; e++) {
+		if (e) {
+			if (b->usable < 2 * TA_TRAILER)
+				break;
+			b->ext = ta_ext_size(p, b->usable);
+		}
+		for (m = 0; m < 2 && v == TA_FOREIGN; m++) {
+			v = ta_inspect_marked(p, b, tr, m ? ta_mark_sampled : TA_MARK_PLAIN, e);
+			b->sampled = m == 1;
+		}
 	}
-	/* the plain mark, then the sampled one */
-	for (m = 0; m < 2 && v == TA_FOREIGN; m++) {
-		uint64_t secret = m ? ta_secret_sampled : ta_secret;
-
-		v = ext ? ta_inspect_ext(p, b, tr, secret) : ta_inspect_plain(p, b, tr, secret);
-		b->sampled = m == 1;
-	}
-	if (v == TA_FOREIGN)
+	if (v == TA_FOREIGN) {
 		b->sampled = false;
+		b->ext = 0;
+	}
 	return v;
 }

@@ -1,19 +1,31 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The block trailer: the last 8 bytes of the inner allocator's usable size.
+ * It stores, enciphered, the word
  *
  *   bits  0..15  group id
- *   bits 16..43  slack = usable - 8 - requested (TA_SLACK_MAX: an ext block)
- *   bits 44..63  check bits: the top of (address ^ fields ^ secret) * K
+ *   bits 16..43  requested size (TA_SIZE_EXT: an ext block)
+ *   bits 44..63  zero: the check bits
  *
- * A freed block's check bits are flipped with ta_freed_flip, so a second free
- * is recognised. A sampled block (sampling.c) is stamped with another
- * secret, ta_secret_sampled: its trailer does not verify against the plain
- * one, so free's fast path sends it to the slow path with no extra test, and
- * ta_inspect_slow recognises the mark. A block whose slack does not fit (only huge blocks from an
- * inner allocator with coarse size classes) is an ext block: it keeps its
- * requested size in the word before the trailer and mixes it into the check.
- * Inline for the fast path of wrapper.c; the rare cases are in trailer.c.
+ * as  tr = (word ^ address * ta_secret ^ mark) * TA_HASH_MUL  (mod 2^64).
+ * Both multipliers are odd, so decoding is one multiply by the inverse, one
+ * by the secret and a XOR; the trailer verifies when the decoded word's top
+ * 20 bits are zero. Any change of the stored word, of the address (a
+ * pointer the wrapper did not produce, a trailer left at another block's
+ * end) or of the mark moves those bits: such a trailer verifies with
+ * probability 2^-20. Free reads the size and the group straight out of the
+ * decoded word, with no subtraction and no mask.
+ *
+ * Marks: 0 for a plain live block; ta_mark_sampled for a sampled block
+ * (sampling.c), so free's fast path sends it to the slow path with no extra
+ * test; a block whose size does not fit in 28 bits is an ext block: its
+ * size is the word before the trailer, mixed into its mark (ta_mark_ext_of).
+ * The marks' top 20 bits are non-zero and pairwise distinct,
+ * so a block stamped with one mark never verifies under another. A freed
+ * block's stored trailer has bit 60 flipped (TA_FREED_FLIP): its decoded
+ * word then differs in the top four bits, so a second free is recognised,
+ * deterministically. Inline for the fast path of wrapper.c; the rare cases
+ * are in trailer.c.
  */
 #ifndef TA_TRAILER_H
 #define TA_TRAILER_H
@@ -26,63 +38,72 @@
 
 #define TA_TRAILER 8u
 #define TA_GID_MASK 0xffffu
-#define TA_SLACK_SHIFT 16
-#define TA_SLACK_BITS 28
-#define TA_SLACK_MAX ((1u << TA_SLACK_BITS) - 1)
-#define TA_CHECK_SHIFT (TA_SLACK_SHIFT + TA_SLACK_BITS)
-#define TA_CHECK_MASK (~0ull << TA_CHECK_SHIFT)
-/* A 64-bit odd constant: a flip of any input bit, the lowest included, moves
- * the top bits of the product (a 32-bit one would leave them unchanged for
- * flips in the low bits, such as the group id's). */
+#define TA_SIZE_SHIFT 16
+#define TA_SIZE_BITS 28
+/* The size field's value of an ext block; sizes below it are plain. */
+#define TA_SIZE_EXT ((1u << TA_SIZE_BITS) - 1)
+#define TA_CHECK_SHIFT (TA_SIZE_SHIFT + TA_SIZE_BITS)
+#define TA_FIELDS_MASK (~(~0ull << TA_CHECK_SHIFT))
+/* A 64-bit odd constant and its inverse mod 2^64: the product spreads a
+ * change of any stored bit, the lowest included, into the check bits. */
 #define TA_HASH_MUL 0x9e3779b97f4a7c15ull
+#define TA_HASH_INV 0xf1de83e19937733dull
+_Static_assert(TA_HASH_MUL * TA_HASH_INV == 1, "TA_HASH_INV is the inverse of TA_HASH_MUL");
+/* What free XORs into a stored trailer: one bit of its top byte. */
+#define TA_FREED_FLIP (1ull << 60)
+#define TA_MARK_PLAIN 0ull
 
-/* Check-bit secrets of live and freed trailers, set before the first block
- * (inner.c). ta_freed_flip is XORed into a trailer's check bits when its
- * block is freed: the freed secret, masked to the check bits once at start. */
-extern uint64_t ta_secret, ta_secret_freed, ta_freed_flip, ta_secret_sampled;
+/* Set before the first block (inner.c): the address multiplier (odd), the
+ * marks of sampled and ext blocks (top 20 bits non-zero, distinct). */
+extern uint64_t ta_secret, ta_mark_sampled, ta_mark_ext;
 
-static TA_INLINE uint64_t ta_trailer_pack(uint32_t gid, size_t slack)
+static TA_INLINE uint64_t ta_trailer_pack(uint32_t gid, size_t size)
 {
-	return gid | ((uint64_t)slack << TA_SLACK_SHIFT);
+	return gid | ((uint64_t)size << TA_SIZE_SHIFT);
 }
 
-/* The fields of a trailer: everything but the check bits. */
-static TA_INLINE uint64_t ta_trailer_fields(uint64_t tr)
+static TA_INLINE uint32_t ta_trailer_gid(uint64_t word)
 {
-	return tr & ~TA_CHECK_MASK;
+	return (uint32_t)(word & TA_GID_MASK);
 }
 
-static TA_INLINE uint32_t ta_trailer_gid(uint64_t tr)
+/* The requested size of a verified word (TA_SIZE_EXT: an ext block). */
+static TA_INLINE size_t ta_trailer_size(uint64_t word)
 {
-	return (uint32_t)(tr & TA_GID_MASK);
+	return (size_t)((word >> TA_SIZE_SHIFT) & TA_SIZE_EXT);
 }
 
-/* usable - TA_TRAILER - requested; TA_SLACK_MAX marks an ext block */
-static TA_INLINE size_t ta_trailer_slack(uint64_t tr)
+/* The mark of an ext block of @ext requested bytes under @mark: the size,
+ * spread by a multiply, changes the decoded word's fields (a corrupt size
+ * word makes the size field differ from TA_SIZE_EXT), never its check bits,
+ * which stay ta_mark_ext's. */
+static TA_INLINE uint64_t ta_mark_ext_of(uint64_t mark, uint64_t ext)
 {
-	return (size_t)((tr >> TA_SLACK_SHIFT) & TA_SLACK_MAX);
+	return mark ^ ta_mark_ext ^ ((ext * TA_HASH_MUL) >> (64 - TA_CHECK_SHIFT));
 }
 
-static TA_INLINE uint64_t ta_trailer_make(const void *p, uint64_t fields, uint64_t mark)
+/* The stored form of @word for a block at @p under @mark. */
+static TA_INLINE uint64_t ta_trailer_make(const void *p, uint64_t word, uint64_t mark)
 {
-	uint64_t h = ((uintptr_t)p ^ fields ^ mark) * TA_HASH_MUL;
-
-	return fields | ((h >> TA_CHECK_SHIFT) << TA_CHECK_SHIFT);
+	return (word ^ (uintptr_t)p * ta_secret ^ mark) * TA_HASH_MUL;
 }
 
-/* Whether the check bits of @tr verify for a block at @p under @mark. The
- * check bits are the top bits of the hash: only those are compared. */
-static TA_INLINE bool ta_trailer_verifies(const void *p, uint64_t tr, uint64_t mark)
+/* The word a stored trailer @tr decodes to for a block at @p under @mark;
+ * it verifies when ta_trailer_word_ok. */
+static TA_INLINE uint64_t ta_trailer_decode(const void *p, uint64_t tr, uint64_t mark)
 {
-	uint64_t h = ((uintptr_t)p ^ ta_trailer_fields(tr) ^ mark) * TA_HASH_MUL;
+	return tr * TA_HASH_INV ^ (uintptr_t)p * ta_secret ^ mark;
+}
 
-	return !((h ^ tr) >> TA_CHECK_SHIFT);
+static TA_INLINE bool ta_trailer_word_ok(uint64_t word)
+{
+	return !(word >> TA_CHECK_SHIFT);
 }
 
 /* A trailer with its block's freed mark set, or cleared again. */
 static TA_INLINE uint64_t ta_trailer_flip(uint64_t tr)
 {
-	return tr ^ ta_freed_flip;
+	return tr ^ TA_FREED_FLIP;
 }
 
 static TA_INLINE uint64_t ta_trailer_load(const void *p, size_t usable)
@@ -99,27 +120,25 @@ static TA_INLINE void ta_trailer_store(void *p, size_t usable, uint64_t tr)
 }
 
 /* Write the trailer of a fresh inner block of usable size @usable holding @n
- * requested bytes for group @gid, with the mark @secret (ta_secret, or
- * ta_secret_sampled for a sampled block). */
+ * requested bytes for group @gid, with the mark @mark (TA_MARK_PLAIN, or
+ * ta_mark_sampled for a sampled block). */
 static TA_INLINE void ta_stamp_marked(void *p, size_t usable, size_t n, uint32_t gid,
-                                      uint64_t secret)
+                                      uint64_t mark)
 {
-	size_t slack = usable - TA_TRAILER - n;
-
-	if (TA_LIKELY(slack < TA_SLACK_MAX)) {
-		ta_trailer_store(p, usable, ta_trailer_make(p, ta_trailer_pack(gid, slack), secret));
+	if (TA_LIKELY(n < TA_SIZE_EXT)) {
+		ta_trailer_store(p, usable, ta_trailer_make(p, ta_trailer_pack(gid, n), mark));
 	} else {
 		uint64_t ext = n;
 
 		memcpy((char *)p + usable - 2 * TA_TRAILER, &ext, sizeof(ext));
-		ta_trailer_store(p, usable,
-		                 ta_trailer_make(p, ta_trailer_pack(gid, TA_SLACK_MAX), secret ^ ext));
+		ta_trailer_store(p, usable, ta_trailer_make(p, ta_trailer_pack(gid, TA_SIZE_EXT),
+		                                            ta_mark_ext_of(mark, ext)));
 	}
 }
 
 static TA_INLINE void ta_stamp_usable(void *p, size_t usable, size_t n, uint32_t gid)
 {
-	ta_stamp_marked(p, usable, n, gid, ta_secret);
+	ta_stamp_marked(p, usable, n, gid, TA_MARK_PLAIN);
 }
 
 /* The same, asking the inner allocator for the usable size; returns it. */
@@ -134,10 +153,10 @@ static TA_INLINE size_t ta_stamp(void *p, size_t n, uint32_t gid)
 /* What a verified trailer says about a block. */
 struct ta_block {
 	size_t usable, size;
-	uint64_t fields; /* the trailer without its check bits */
-	uint64_t ext;    /* requested size mixed into the check of an ext block */
+	uint64_t fields; /* the decoded word */
+	uint64_t ext;    /* requested size mixed into the mark of an ext block */
 	uint32_t gid;
-	bool sampled;    /* stamped with ta_secret_sampled */
+	bool sampled;    /* stamped with ta_mark_sampled */
 };
 
 enum ta_verdict { TA_OWN, TA_FOREIGN, TA_FREED };
@@ -146,33 +165,32 @@ enum ta_verdict ta_inspect_slow(void *p, struct ta_block *b, uint64_t tr);
 
 /*
  * Read and verify a block's trailer. The check bits cover the address, the
- * group and the slack, so a verified trailer needs no further lookup.
+ * group and the size, so a verified trailer needs no further lookup.
  */
 static TA_INLINE enum ta_verdict ta_inspect(void *p, struct ta_block *b)
 {
-	uint64_t tr, fields;
-	size_t slack;
+	uint64_t tr, word;
+	size_t size;
 
 	b->usable = ta_inner_usable(p);
 	if (TA_UNLIKELY(b->usable < TA_TRAILER))
 		return ta_inspect_slow(p, b, 0);
 	tr = ta_trailer_load(p, b->usable);
-	fields = ta_trailer_fields(tr);
-	if (TA_UNLIKELY(tr != ta_trailer_make(p, fields, ta_secret)))
-		return ta_inspect_slow(p, b, tr);
-	b->fields = fields;
-	b->ext = 0;
-	b->gid = ta_trailer_gid(tr);
-	b->sampled = false;
-	slack = ta_trailer_slack(tr);
-	b->size = b->usable - TA_TRAILER - slack;
-	/* a slack of TA_SLACK_MAX marks an ext block; > usable is impossible */
-	if (TA_UNLIKELY(slack >= TA_SLACK_MAX || slack > b->usable - TA_TRAILER))
+	word = ta_trailer_decode(p, tr, TA_MARK_PLAIN);
+	size = ta_trailer_size(word);
+	/* a size of TA_SIZE_EXT is an ext block's; > usable is impossible */
+	if (TA_UNLIKELY(!ta_trailer_word_ok(word) || size >= TA_SIZE_EXT ||
+	                size > b->usable - TA_TRAILER))
 		return ta_inspect_slow(p, b, tr); /* re-verified there */
+	b->fields = word;
+	b->ext = 0;
+	b->gid = ta_trailer_gid(word);
+	b->sampled = false;
+	b->size = size;
 	return TA_OWN;
 }
 
-/* Flip a block's check bits: marks it freed, or (again) live when an inner
+/* Flip a block's freed bit: marks it freed, or (again) live when an inner
  * realloc failed and the block is still the caller's. */
 static TA_INLINE void ta_flip_freed(void *p, const struct ta_block *b)
 {
@@ -182,7 +200,7 @@ static TA_INLINE void ta_flip_freed(void *p, const struct ta_block *b)
 /* Whether a verified block is an ext block (its size before the trailer). */
 static TA_INLINE bool ta_block_is_ext(const struct ta_block *b)
 {
-	return ta_trailer_slack(b->fields) == TA_SLACK_MAX;
+	return ta_trailer_size(b->fields) == TA_SIZE_EXT;
 }
 
 /* What the caller may use of a verified block. */

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cache.h"
 #include "seal.h"
 
 /* C23 free_sized and free_aligned_sized: glibc 2.36 does not declare them. */
@@ -126,8 +127,8 @@ static void *__attribute__((noinline)) ta_seal_plain(void *p, size_t n)
 }
 
 /* malloc past a closed gate: before the inner allocator is resolved (or
- * while it is), an attach request, lib rules; or a size that cannot take a
- * trailer (the inner malloc fails it). */
+ * while it is), an attach request, lib rules; or a size the trailer does not
+ * hold (an ext block, or one the inner malloc fails). */
 static void *__attribute__((noinline)) ta_malloc_gated(size_t n, const void *ra)
 {
 	struct ta_slot *slot;
@@ -155,15 +156,22 @@ static void *__attribute__((noinline, cold)) ta_malloc_cold(size_t n)
 
 static TA_INLINE void *ta_malloc_at(size_t n, const void *ra)
 {
+	struct ta_tls *t = &ta_tls;
+	size_t c = ta_cache_class(n);
 	void *p;
 
-	/* a closed gate, or a size the trailer would overflow: the cold path */
-	if (TA_UNLIKELY(!ta_gate_open() || n > SIZE_MAX - 2 * TA_TRAILER))
+	/* a closed gate, or a size the trailer does not hold (an ext block,
+	 * or one that n + TA_TRAILER would overflow): the cold path */
+	if (TA_UNLIKELY(!ta_gate_open() || n >= TA_SIZE_EXT))
 		return ra ? ta_malloc_gated(n, ra) : ta_malloc_cold(n);
+	/* a block of this thread's cache, if it has one of the size glibc
+	 * would give: no inner call at all */
+	if (TA_LIKELY(c < TA_CACHE_CLASSES) && (p = ta_cache_take(t, c)) != NULL)
+		return ta_seal_chunk(p, n, 0, c * TA_CACHE_STEP);
 	p = ta_inner.malloc(n + TA_TRAILER);
 	if (TA_UNLIKELY(!p))
 		return ta_inner_failed(n);
-	return ta_seal_plain(p, n);
+	return ta_seal(p, n, 0);
 }
 
 TA_API void *malloc(size_t n)
@@ -234,17 +242,13 @@ static void __attribute__((noinline)) ta_free_hooked(void *p, size_t size, size_
 
 /* The rest of a fast free whose batch went below its bound: share it, then
  * as free would. A tail call with few arguments, so that free's own frame
- * saves nothing: the sizes come back from the chunk and the (flipped)
- * trailer. */
-static void __attribute__((noinline)) ta_free_low(void *p, struct ta_slot *s, uint32_t gid)
+ * saves nothing: the wrapped size comes back from the chunk. */
+static void __attribute__((noinline)) ta_free_low(void *p, struct ta_slot *s, uint32_t gid,
+                                                 size_t size)
 {
-	size_t csize = ta_chunk_size(ta_chunk_head(p));
-	uint64_t tr = ta_trailer_flip(ta_trailer_load(p, csize - TA_TRAILER));
-
 	ta_peak_low(s, gid);
 	if (TA_UNLIKELY(ta_hooks_free()))
-		return ta_free_hooked(p, csize - 2 * TA_TRAILER - ta_trailer_slack(tr),
-		                      csize - TA_TRAILER, gid);
+		return ta_free_hooked(p, size, ta_chunk_size(ta_chunk_head(p)) - TA_TRAILER, gid);
 	ta_inner.free(p);
 }
 
@@ -254,8 +258,8 @@ static TA_INLINE void ta_free_at(void *p, size_t want)
 {
 	struct ta_tls *t = &ta_tls;
 	struct ta_slot *s;
-	uint64_t tr;
-	size_t csize, size;
+	uint64_t tr, word;
+	size_t csize, size, c;
 	uint32_t gid;
 
 	if (TA_UNLIKELY(!p))
@@ -265,8 +269,9 @@ static TA_INLINE void ta_free_at(void *p, size_t want)
 	 * verifies, and a slot on this thread; everything else leaves through
 	 * a tail call to ta_free_slow. Arena blocks carry a fake header with
 	 * IS_MMAPPED set, so they never reach the trailer read here. A trailer
-	 * that verifies against the plain secret is not an ext block (those
-	 * mix in their size) and has a slack within the block (we wrote it).
+	 * that verifies under the plain mark is neither an ext nor a sampled
+	 * block (their marks differ in the check bits) and has a size within
+	 * the block (we wrote it): the decoded word is the group and the size.
 	 * No readiness check: a chunk that is not from the arena came from the
 	 * inner allocator, which is therefore resolved.
 	 */
@@ -277,9 +282,10 @@ static TA_INLINE void ta_free_at(void *p, size_t want)
 		return ta_free_slow(p, want);
 	csize = ta_chunk_size(csize); /* usable = csize - 8: the trailer is at csize - 16 */
 	tr = ta_trailer_load(p, csize - TA_TRAILER);
-	if (TA_UNLIKELY(!ta_trailer_verifies(p, tr, ta_secret)))
+	word = ta_trailer_decode(p, tr, TA_MARK_PLAIN);
+	if (TA_UNLIKELY(!ta_trailer_word_ok(word)))
 		return ta_free_slow(p, want);
-	gid = ta_trailer_gid(tr);
+	gid = ta_trailer_gid(word);
 	if (TA_LIKELY(gid == t->gid)) {
 		s = t->fast;
 	} else if (gid == t->rule_gid) { /* the last lib rule's group */
@@ -291,7 +297,7 @@ static TA_INLINE void ta_free_at(void *p, size_t want)
 	}
 	if (TA_UNLIKELY(!s))
 		return ta_free_slow(p, want);
-	size = csize - 2 * TA_TRAILER - ta_trailer_slack(tr);
+	size = word >> TA_SIZE_SHIFT; /* the check bits are zero */
 	if (want != TA_ANY_SIZE && TA_UNLIKELY(want != size))
 		ta_size_mismatch();
 	ta_trailer_store(p, csize - TA_TRAILER, ta_trailer_flip(tr));
@@ -299,9 +305,12 @@ static TA_INLINE void ta_free_at(void *p, size_t want)
 	TA_BUMP(&s->freed_objects, 1);
 	TA_DROP(&s->held, csize);
 	if (TA_UNLIKELY(ta_batch_free(s, size)))
-		return ta_free_low(p, s, gid);
+		return ta_free_low(p, s, gid, size);
 	if (TA_UNLIKELY(ta_hooks_free()))
 		return ta_free_hooked(p, size, csize - TA_TRAILER, gid);
+	c = csize / TA_CACHE_STEP;
+	if (TA_LIKELY(c < TA_CACHE_CLASSES) && ta_cache_keep(t, c, p))
+		return;
 	ta_inner.free(p);
 }
 
@@ -432,7 +441,7 @@ static TA_INLINE void *ta_realloc_ready(void *p, size_t n)
 	q = ta_inner.realloc(p, ta_wrapped_request(n));
 	if (TA_UNLIKELY(!q)) {
 		if (b.sampled) /* no longer in the sampled heap: a plain mark */
-			ta_stamp_marked(p, b.usable, b.size, b.gid, ta_secret);
+			ta_stamp_marked(p, b.usable, b.size, b.gid, TA_MARK_PLAIN);
 		else
 			ta_flip_freed(p, &b);
 		return NULL;

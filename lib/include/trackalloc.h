@@ -227,7 +227,10 @@ struct ta_diag {
 	uint64_t double_frees;
 	/** trailers whose check bits verify but whose fields are impossible
 	 *  (size beyond the block, unknown group): the block is treated as
-	 *  foreign. */
+	 *  foreign. Also counts a freed block, held in its thread's cache of
+	 *  freed blocks, whose first word was overwritten after the free (a
+	 *  use after free): that cache's list of the block's size is dropped,
+	 *  its blocks leaked, where glibc's tcache would abort. */
 	uint64_t corrupt_trailers;
 	/** frees of blocks from the start-up arena (used while the inner
 	 *  allocator is being looked up): ignored. */

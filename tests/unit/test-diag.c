@@ -132,6 +132,19 @@ static void check_clobbered(size_t n, int how)
 	case 3: /* one flipped bit in the check bits (the last byte) */
 		p[tw.libc_usable(p) - 1] ^= 0x80;
 		break;
+	case 4: { /* the trailer of another live block of the same group and
+		   * size, copied over: the address is in the check */
+		unsigned char *q;
+
+		guard = ta_group_enter(g);
+		q = tw.malloc(n);
+		ta_guard_exit(&guard);
+		ck_assert_ptr_nonnull(q);
+		ck_assert_uint_eq(tw.libc_usable(q), tw.libc_usable(p));
+		memcpy(p + tw.libc_usable(p) - 8, q + tw.libc_usable(q) - 8, 8);
+		tw.free(q);
+		break;
+	}
 	}
 	a = snap_now(g);
 	tw.free(p);
@@ -144,6 +157,38 @@ static void check_clobbered(size_t n, int how)
 	ck_assert_stats_same(a.root, b.root);
 	ck_assert_uint_eq(a.g.allocated_objects - a.g.freed_objects, 1);
 }
+
+/* A block too large for the trailer's size field (an ext block) keeps its
+ * size in the word before the trailer: clobbering that word is caught too. */
+START_TEST(clobbered_ext_size)
+{
+	/* _i: the bit of the size word flipped (the group id's field, the
+	 * size's, a high one) */
+	static const int bits[] = { 1, 20, 40 };
+	size_t n = (size_t)300 << 20; /* mmapped: its pages are never touched */
+	ta_group *g = group_new("clobber-ext");
+	struct snap a, b;
+	ta_guard guard = ta_group_enter(g);
+	unsigned char *p = tw.malloc(n);
+	uint64_t word;
+
+	ta_guard_exit(&guard);
+	ck_assert_ptr_nonnull(p);
+	ck_assert_uint_eq(tw.malloc_usable_size(p), tw.libc_usable(p) - 16);
+	memcpy(&word, p + tw.libc_usable(p) - 16, sizeof(word));
+	ck_assert_uint_eq(word, n);
+	word ^= 1ull << bits[_i];
+	memcpy(p + tw.libc_usable(p) - 16, &word, sizeof(word));
+	a = snap_now(g);
+	tw.free(p);
+	b = snap_now(g);
+
+	ck_assert_uint_eq(bad_trailers(&b.d), bad_trailers(&a.d) + 1);
+	ck_assert_uint_eq(b.d.double_frees, a.d.double_frees);
+	ck_assert_stats_same(a.g, b.g);
+	ck_assert_stats_same(a.root, b.root);
+}
+END_TEST
 
 START_TEST(clobbered_trailer)
 {
@@ -191,6 +236,42 @@ START_TEST(double_free)
 	ck_assert_uint_eq(c.d.double_frees, b.d.double_frees + 1);
 	ck_assert_stats_same(b.g, c.g);
 	ck_assert_stats_same(b.root, c.root);
+}
+END_TEST
+
+START_TEST(double_free_many)
+{
+	/* The freed mark is a fixed bit of the stored trailer, whose decoded
+	 * word then never verifies as live: every second free is caught, for
+	 * every address, size and group. Seven blocks in each of glibc's
+	 * first 63 tcache bins: allocating them empties those bins, so the
+	 * first frees all stay in the tcache, which keeps the trailer (a
+	 * block freed into glibc's other bins may merge with its neighbour,
+	 * after which nobody can tell its second free from a foreign one). */
+	enum { BINS = 63, PER_BIN = 7, N = BINS * PER_BIN };
+	ta_group *g = group_new("double-many");
+	static void *blocks[N];
+	struct snap a, b;
+	ta_guard guard;
+	int i;
+
+	inner_perturb_off();
+	guard = ta_group_enter(g);
+	for (i = 0; i < N; i++) /* request + trailer = 16 (k + 1): bin k */
+		blocks[i] = tw.malloc((size_t)(16 * (i % BINS) + 8));
+	ta_guard_exit(&guard);
+	for (i = 0; i < N; i++)
+		ck_assert_ptr_nonnull(blocks[i]);
+	/* nothing allocates between the frees */
+	a = snap_now(g);
+	for (i = 0; i < N; i++) {
+		tw.free(blocks[i]);
+		tw.free(blocks[i]);
+	}
+	b = snap_now(g);
+	ck_assert_uint_eq(b.d.double_frees, a.d.double_frees + N);
+	ck_assert_uint_eq(bad_trailers(&b.d), bad_trailers(&a.d));
+	ck_assert_uint_eq(b.g.freed_objects, a.g.freed_objects + N);
 }
 END_TEST
 
@@ -281,6 +362,40 @@ START_TEST(double_free_outside_tcache)
 }
 END_TEST
 
+START_TEST(use_after_free_in_cache)
+{
+	/* A freed block the thread's cache holds, written after the free (a
+	 * use after free over its first word, the cache's link): the next
+	 * malloc of that size hands out a good block, never what the link
+	 * now says, and the broken list is counted. */
+	ta_group *g = group_new("uaf");
+	struct snap a, b;
+	ta_guard guard;
+	unsigned char *p, *q;
+	uintptr_t bad;
+
+	if (!diag_now().fast_usable_size)
+		return; /* no cache without glibc's layout */
+	guard = ta_group_enter(g);
+	p = tw.malloc(100);
+	ck_assert_ptr_nonnull(p);
+	tw.free(p); /* the head of its class's list */
+	bad = ((uintptr_t)p >> 12) ^ 1; /* a link to address 1 */
+	memcpy(p, &bad, sizeof(bad));
+	a = snap_now(g);
+	q = tw.malloc(100);
+	b = snap_now(g);
+	ta_guard_exit(&guard);
+
+	ck_assert_ptr_nonnull(q);
+	ck_assert_uint_eq((uintptr_t)q & 15, 0);
+	memset(q, 0x5a, 100);
+	ck_assert_uint_eq(b.d.corrupt_trailers, a.d.corrupt_trailers + 1);
+	ck_assert_uint_eq(b.g.allocated_objects, a.g.allocated_objects + 1);
+	tw.free(q);
+}
+END_TEST
+
 START_TEST(usable_size_of_foreign_and_freed)
 {
 	void *q = tw.libc_calloc(1, 100);
@@ -299,10 +414,13 @@ Suite *unit_suite(void)
 
 	tcase_add_test(tc, foreign_free);
 	tcase_add_test(tc, foreign_realloc);
-	tcase_add_loop_test(tc, clobbered_trailer, 0, 12);
+	tcase_add_loop_test(tc, clobbered_trailer, 0, 15);
+	tcase_add_loop_test(tc, clobbered_ext_size, 0, 3);
 	tcase_add_test(tc, double_free);
+	tcase_add_test(tc, double_free_many);
 	tcase_add_test(tc, double_free_each_entry_point);
 	tcase_add_loop_test(tc, double_free_outside_tcache, 0, 4);
+	tcase_add_test(tc, use_after_free_in_cache);
 	tcase_add_test(tc, usable_size_of_foreign_and_freed);
 	suite_add_tcase(s, tc);
 	return s;

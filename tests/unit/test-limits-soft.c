@@ -14,6 +14,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -225,7 +226,7 @@ END_TEST
 /* ---- the callback and its context, replaced during crossings ------------- */
 
 static int tag_a, tag_b;
-static int pair_calls, pair_mismatches, stress_done;
+static int pair_calls, pair_mismatches, stress_done, setter_running;
 
 static void cb_a(ta_group *g, uint64_t live, void *ctx)
 {
@@ -252,6 +253,10 @@ static void *cross_often(void *arg)
 	ta_guard guard = ta_group_enter(arg);
 	int round, i;
 
+	/* the crossings start once the setter runs: a fast allocator could
+	 * otherwise be done before the first set */
+	while (!__atomic_load_n(&setter_running, __ATOMIC_ACQUIRE))
+		sched_yield();
 	for (round = 0; round < 60; round++) {
 		for (i = 0; i < 300; i++)
 			b[i] = tw.malloc(1000);
@@ -269,7 +274,7 @@ START_TEST(callback_replaced_during_crossings)
 	pthread_t th;
 	int sets = 0;
 
-	pair_calls = pair_mismatches = stress_done = 0;
+	pair_calls = pair_mismatches = stress_done = setter_running = 0;
 	ck_assert_int_eq(ta_group_limit_set(g, 64000, 0, cb_a, &tag_a), 0);
 	ck_assert_int_eq(pthread_create(&th, NULL, cross_often, g), 0);
 	/* each set re-arms the limit too: the crossings keep coming */
@@ -277,6 +282,7 @@ START_TEST(callback_replaced_during_crossings)
 		(void)ta_group_limit_set(g, 64000, 0, cb_b, &tag_b);
 		(void)ta_group_limit_set(g, 64000, 0, cb_a, &tag_a);
 		sets += 2;
+		__atomic_store_n(&setter_running, 1, __ATOMIC_RELEASE);
 	}
 	pthread_join(th, NULL);
 	ck_assert_int_gt(sets, 0);

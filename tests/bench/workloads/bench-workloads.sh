@@ -17,7 +17,11 @@
 # preloaded, no session; trackalloc sampling stacks (mean 512 KiB), no
 # session; trackalloc in counters mode (TRACKALLOC_LTTNG=1, a session
 # recording trackalloc:group_stats); the same sampling stacks (the session
-# also records alloc_sample, free_sample); heaptrack, for contrast.
+# also records alloc_sample, free_sample); LTTng's libc wrapper with a
+# session recording lttng_ust_libc:* (a snapshot session: its ring buffers
+# stay in memory and nothing is written to disk, so the figure is the
+# program's side of recording every call, not the disk's; a full trace of
+# these programs is gigabytes per run); heaptrack, for contrast.
 #
 # With TA_BENCH_CONTENDERS (a space-separated list) only those run, in that
 # order; two more are known there: ta-thread-rules and ta-lib-rules,
@@ -68,6 +72,7 @@ contenders=(glibc trackalloc)
 [ -e "$wrapper" ] && contenders+=(lttng-wrapper)
 contenders+=(ta-stacks)
 [ $sessions = 1 ] && contenders+=(ta-counters ta-stacks-counters)
+[ $sessions = 1 ] && [ -e "$wrapper" ] && contenders+=(lttng-wrapper-session)
 [ "$ht_rounds" -gt 0 ] && command -v heaptrack >/dev/null && contenders+=(heaptrack)
 if [ -n "${TA_BENCH_CONTENDERS:-}" ]; then
 	available=" ${contenders[*]} ta-thread-rules ta-lib-rules "
@@ -96,6 +101,13 @@ if [ $sessions = 1 ]; then
 	lt_session SS
 	lt_channel "$SS"
 	lt_events "$SS" trackalloc:group_stats,trackalloc:alloc_sample,trackalloc:free_sample
+	if has lttng-wrapper-session; then
+		# snapshot mode wants overwrite-mode channels; same sub-buffers
+		# as lt_channel's defaults otherwise
+		lt_session SW --snapshot
+		lt_run lttng enable-channel -u -s "$SW" --overwrite ch
+		lt_events "$SW" 'lttng_ust_libc:*'
+	fi
 fi
 
 # run_one WORKLOAD PROGRAM CONTENDER: one pinned run; its figures appended to
@@ -118,6 +130,7 @@ run_one() {
 		vars=(LD_PRELOAD="$lib" TRACKALLOC_LTTNG=1 TRACKALLOC_STACKS="$stacks_mean")
 		session=$SS
 		;;
+	lttng-wrapper-session) vars=(LD_PRELOAD="$wrapper") session=$SW ;;
 	heaptrack) cmd=(heaptrack -o "$LT_TMP/heaptrack.$w" "${cmd[@]}") ;;
 	esac
 	[ -n "$session" ] && lt_start "$session"
@@ -215,7 +228,7 @@ for prog in "${programs[@]}"; do
 	w=${w#wl-}
 	echo
 	echo "$w: ${reference[$w]:-no reference run}"
-	printf '  %-20s %8s %8s %8s %9s %9s %9s %10s %10s %4s %6s\n' contender "wall s" "cpu s" \
+	printf '  %-22s %8s %8s %8s %9s %9s %9s %10s %10s %4s %6s\n' contender "wall s" "cpu s" \
 		"rss MiB" "wall/gl" "cpu/gl" "rss/gl" "wall/lttng" "cpu/lttng" runs spread
 	declare -A wall=() cpu=() rss=()
 	for c in "${contenders[@]}"; do
@@ -231,7 +244,7 @@ for prog in "${programs[@]}"; do
 		fi
 		rss_mib="?"
 		[ "${rss[$c]}" = "?" ] || rss_mib=$(awk -v k="${rss[$c]}" 'BEGIN {printf "%.1f", k / 1024}')
-		printf '  %-20s %8s %8s %8s %9s %9s %9s %10s %10s %4s %6s\n' "$c" "$(secs "${wall[$c]}")" \
+		printf '  %-22s %8s %8s %8s %9s %9s %9s %10s %10s %4s %6s\n' "$c" "$(secs "${wall[$c]}")" \
 			"$(secs "${cpu[$c]}")" "$rss_mib" "$(ratio "${wall[$c]}" "${wall[glibc]}")" \
 			"$(ratio "${cpu[$c]}" "${cpu[glibc]}")" "$(ratio "${rss[$c]}" "${rss[glibc]}")" \
 			"$lw" "$lc" "$( [ -e "$f" ] && wc -l <"$f" || echo 0)" "$(spread "$f")"
@@ -245,6 +258,17 @@ for prog in "${programs[@]}"; do
 			line+=" NOT met"
 		fi
 		echo "  issue 16: $line"
+		summary+=("$w: $line")
+	fi
+	# with a session: trackalloc in counters mode against the wrapper
+	# recording its events, and each against the same preload with none
+	if has ta-counters && has lttng-wrapper-session; then
+		line="with a session: counters mode/wrapper recording lttng_ust_libc:*: wall"
+		line+=" $(ratio "${wall[ta-counters]}" "${wall[lttng-wrapper-session]}"), cpu"
+		line+=" $(ratio "${cpu[ta-counters]}" "${cpu[lttng-wrapper-session]}"); against no"
+		line+=" session: trackalloc cpu $(ratio "${cpu[ta-counters]}" "${cpu[trackalloc]}"),"
+		line+=" wrapper cpu $(ratio "${cpu[lttng-wrapper-session]}" "${cpu[lttng-wrapper]}")"
+		echo "  $line"
 		summary+=("$w: $line")
 	fi
 	# issue 13: rules against trackalloc with no rules; no target on the

@@ -22,64 +22,11 @@ limits-many: limits with 45 more crossings of jobs (soft 2048), 100 us
 apart from 8000 us on: more than the table shows of a process.
 """
 import json
-import os
 import struct
-import uuid
 
-METADATA = """/* CTF 1.8 */
-typealias integer { size = 8; align = 8; signed = false; } := uint8_t;
-typealias integer { size = 32; align = 8; signed = false; } := uint32_t;
-typealias integer { size = 32; align = 8; signed = true; } := int32_t;
-typealias integer { size = 64; align = 8; signed = false; } := uint64_t;
-typealias integer { size = 64; align = 8; signed = false; base = 16; } := ptr_t;
+import ctf_writer
 
-trace {
-	major = 1;
-	minor = 8;
-	uuid = "%(uuid)s";
-	byte_order = le;
-	packet.header := struct {
-		uint32_t magic;
-		uint8_t  uuid[16];
-		uint32_t stream_id;
-	};
-};
-
-env {
-	domain = "ust";
-	tracer_name = "lttng-ust";
-};
-
-clock {
-	name = "monotonic";
-	freq = 1000000000;
-	offset_s = 1700000000;
-};
-
-typealias integer {
-	size = 64; align = 8; signed = false; map = clock.monotonic.value;
-} := clock64_t;
-
-stream {
-	id = 0;
-	packet.context := struct {
-		uint64_t content_size;
-		uint64_t packet_size;
-		clock64_t timestamp_begin;
-		clock64_t timestamp_end;
-	};
-	event.header := struct {
-		uint32_t id;
-		clock64_t timestamp;
-	};
-	event.context := struct {
-		int32_t _vpid;
-		int32_t _vtid;
-		string _procname;
-	};
-};
-
-event {
+EVENTS = """event {
 	name = "trackalloc:group_register";
 	id = 0;
 	stream_id = 0;
@@ -236,22 +183,11 @@ def expected(old, many):
 
 
 def write(out, old, many=False):
-    trace_uuid = uuid.uuid4()
-    os.makedirs(out, exist_ok=True)
-    with open(os.path.join(out, "metadata"), "w", encoding="ascii") as f:
-        f.write(METADATA % {"uuid": str(trace_uuid),
-                            "peak_field": "" if old else "\n\t\tuint64_t _peak_bytes;",
-                            "limit_event": "" if old else LIMIT_EVENT})
+    trace = ctf_writer.Trace(out, EVENTS % {
+        "peak_field": "" if old else "\n\t\tuint64_t _peak_bytes;",
+        "limit_event": "" if old else LIMIT_EVENT})
     ev = events(old, many)
-    body = b""
-    for t, (pid, procname), eid, payload in ev:
-        body += struct.pack("<IQii", eid, t * 1000, pid, pid) + procname.encode() + b"\0"
-        body += payload
-    header_len = 4 + 16 + 4 + 4 * 8
-    size_bits = (header_len + len(body)) * 8
-    packet = struct.pack("<I16sI", 0xC1FC1FC1, trace_uuid.bytes, 0)
-    packet += struct.pack("<QQQQ", size_bits, size_bits, ev[0][0] * 1000, ev[-1][0] * 1000)
-    with open(os.path.join(out, "stream_0"), "wb") as f:
-        f.write(packet + body)
+    trace.stream("stream_0", [(t * 1000, eid, ctf_writer.context(pid, pid, procname) + payload)
+                              for t, (pid, procname), eid, payload in ev])
     print(json.dumps(expected(old, many), indent=1, sort_keys=True))
     return 0

@@ -21,58 +21,14 @@ import os
 import random
 import struct
 import sys
-import uuid
+
+# the CTF writer the report's synthetic traces share
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "report"))
+import ctf_writer  # noqa: E402
 
 PID = 4321
 
-METADATA = """/* CTF 1.8 */
-typealias integer { size = 8; align = 8; signed = false; } := uint8_t;
-typealias integer { size = 32; align = 8; signed = false; } := uint32_t;
-typealias integer { size = 32; align = 8; signed = true; } := int32_t;
-typealias integer { size = 64; align = 8; signed = false; base = 16; } := uint64_t;
-
-trace {
-	major = 1;
-	minor = 8;
-	uuid = "%(uuid)s";
-	byte_order = le;
-	packet.header := struct {
-		uint32_t magic;
-		uint8_t  uuid[16];
-		uint32_t stream_id;
-	};
-};
-
-clock {
-	name = "monotonic";
-	freq = 1000000000;
-	offset_s = 1700000000;
-};
-
-typealias integer {
-	size = 64; align = 8; signed = false; map = clock.monotonic.value;
-} := clock64_t;
-
-stream {
-	id = 0;
-	packet.context := struct {
-		uint64_t content_size;
-		uint64_t packet_size;
-		clock64_t timestamp_begin;
-		clock64_t timestamp_end;
-	};
-	event.header := struct {
-		uint32_t id;
-		clock64_t timestamp;
-	};
-	event.context := struct {
-		int32_t vpid;
-		int32_t vtid;
-		string procname;
-	};
-};
-
-event { name = "trackalloc:group_register"; id = 0; stream_id = 0; loglevel = 6;
+EVENTS = """event { name = "trackalloc:group_register"; id = 0; stream_id = 0; loglevel = 6;
 	fields := struct { uint32_t group_id; string name; }; };
 event { name = "lttng_ust_statedump:bin_info"; id = 1; stream_id = 0;
 	fields := struct { uint64_t baddr; uint64_t memsz; string path; uint8_t is_pic;
@@ -95,7 +51,7 @@ event { name = "trackalloc:free_sample"; id = 7; stream_id = 0; loglevel = 6;
 	fields := struct { uint64_t ptr; uint64_t size; uint32_t group_id; }; };
 """
 
-CONTEXT = struct.pack("<ii", PID, PID) + b"stacks-prog\0"
+CONTEXT = ctf_writer.context(PID, PID, "stacks-prog")
 
 
 def num(s):
@@ -115,7 +71,7 @@ class Writer:
         if ts is not None:
             self.ts = max(self.ts, ts)
         self.ts += 1
-        self.events.append((self.ts, struct.pack("<IQ", eid, self.ts) + CONTEXT + payload))
+        self.events.append((self.ts, eid, CONTEXT + payload))
 
     def build_id(self, eid, baddr, bid):
         if bid != "-":
@@ -173,27 +129,8 @@ def main(argv):
     out = argv[1]
     w = Writer()
     run(w, argv[2])
-    trace_uuid = uuid.uuid4()
-    os.makedirs(out, exist_ok=True)
-    with open(os.path.join(out, "metadata"), "w", encoding="ascii") as f:
-        f.write(METADATA % {"uuid": str(trace_uuid)})
-    with open(os.path.join(out, "stream_0"), "wb") as f:
-        # packets of at most ~1 MiB
-        i = 0
-        while i < len(w.events) or i == 0:
-            chunk, size = [], 0
-            while i < len(w.events) and size < 1 << 20:
-                chunk.append(w.events[i])
-                size += len(w.events[i][1])
-                i += 1
-            body = b"".join(e[1] for e in chunk)
-            header_len = 4 + 16 + 4 + 4 * 8
-            bits = (header_len + len(body)) * 8
-            t0, t1 = (chunk[0][0], chunk[-1][0]) if chunk else (1000, 1000)
-            f.write(struct.pack("<I16sI", 0xC1FC1FC1, trace_uuid.bytes, 0) +
-                    struct.pack("<QQQQ", bits, bits, t0, t1) + body)
-            if not chunk:
-                break
+    trace = ctf_writer.Trace(out, EVENTS, env=False, underscore=False)
+    trace.stream("stream_0", w.events)
     return 0
 
 
