@@ -87,12 +87,23 @@ need_lttng() {
 
 # session_begin DIR CHANNEL_OPTIONS EVENT_OPTIONS: a started session (every
 # command names it: other tests may change the current session meanwhile).
+# Every event ('trackalloc:*') holds the calls in the form REPORT_FORM says:
+# events (per-call events, the default) or batch (trackalloc:batch, as
+# trackalloc record records them); the figures must be the same.
 session_begin() {
+	local events=$3
 	session=report-$scenario-$$-$RANDOM
+	if [ "$events" = 'trackalloc:*' ]; then
+		case ${REPORT_FORM:-events} in
+		events) events="$events --exclude trackalloc:batch" ;;
+		batch) events="$events --exclude trackalloc:alloc,trackalloc:alloc_aligned,trackalloc:free,trackalloc:realloc" ;;
+		*) echo "REPORT_FORM must be events or batch" >&2; exit 2 ;;
+		esac
+	fi
 	# shellcheck disable=SC2086 # option lists
 	if ! lttng create "$session" -o "$1" >/dev/null ||
 		! lttng enable-channel -s "$session" -u c0 $2 >/dev/null ||
-		! lttng enable-event -s "$session" -u -c c0 $3 >/dev/null ||
+		! lttng enable-event -s "$session" -u -c c0 $events >/dev/null ||
 		! lttng add-context -s "$session" -u -c c0 -t vtid -t vpid -t procname >/dev/null ||
 		! lttng start "$session" >/dev/null; then
 		echo "cannot set up LTTng session $session" >&2
@@ -274,6 +285,9 @@ late-session)
 	done
 	grep -q KP-READY "$tmp/kp" || { kill "$kp_pid"; echo "known-pattern never got ready" >&2; exit 1; }
 	session_begin "$tmp/trace" "--subbuf-size=8M --num-subbuf=8" 'trackalloc:*'
+	# a running process starts writing batches at its watcher's next look
+	# (every 50 ms), per-call events at once
+	[ "${REPORT_FORM:-events}" = events ] || sleep 0.2
 	touch "$tmp/go"
 	wait "$kp_pid" || { show "known-pattern stderr" "$tmp/kp.err"; exit 1; }
 	session_end
