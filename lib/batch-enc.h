@@ -33,7 +33,7 @@ enum {
 /* A record's time is within this many ticks of the call. */
 #define TA_TICK_STEP (1ull << 16)
 
-static inline unsigned char *ta_put(unsigned char *p, uint64_t v)
+static TA_INLINE unsigned char *ta_put(unsigned char *p, uint64_t v)
 {
 	while (v >= 0x80) {
 		*p++ = (unsigned char)(v | 0x80);
@@ -50,7 +50,7 @@ static inline uint64_t ta_zz(int64_t d)
 
 /* A pointer as a delta from @from: in 16-byte units when it can be, else in
  * bytes with @flag set in the header. */
-static inline unsigned char *ta_put_delta(unsigned char *p, unsigned *h, uint64_t to,
+static TA_INLINE unsigned char *ta_put_delta(unsigned char *p, unsigned *h, uint64_t to,
                                           uint64_t from, unsigned flag)
 {
 	uint64_t d = to - from;
@@ -68,7 +68,7 @@ struct ta_enc {
 	uint32_t cur;
 };
 
-static inline unsigned char *ta_put_time(unsigned char *p, unsigned *h, struct ta_enc *e,
+static TA_INLINE unsigned char *ta_put_time(unsigned char *p, unsigned *h, struct ta_enc *e,
                                          uint64_t now)
 {
 	if (now - e->tsc >= e->step) {
@@ -80,7 +80,8 @@ static inline unsigned char *ta_put_time(unsigned char *p, unsigned *h, struct t
 	return p;
 }
 
-static unsigned char *ta_put_sync(unsigned char *p, struct ta_enc *e, uint64_t now, uint32_t cur)
+static TA_INLINE unsigned char *ta_put_sync(unsigned char *p, struct ta_enc *e, uint64_t now,
+                                            uint32_t cur)
 {
 	*p++ = TA_REC_SYNC;
 	p = ta_put(p, now);
@@ -101,8 +102,8 @@ static inline unsigned ta_align_log2(size_t align)
 	return (align & (align - 1)) ? 64 - (unsigned)__builtin_clzll(align) : l;
 }
 
-static unsigned char *ta_enc_alloc(unsigned char *p, struct ta_enc *e, uint64_t now, void *ptr,
-                                   size_t size, size_t align, uint32_t gid)
+static TA_INLINE unsigned char *ta_enc_alloc(unsigned char *p, struct ta_enc *e, uint64_t now,
+                                             void *ptr, size_t size, size_t align, uint32_t gid)
 {
 	unsigned char *hp = p++;
 	unsigned h = TA_REC_ALLOC;
@@ -124,8 +125,8 @@ static unsigned char *ta_enc_alloc(unsigned char *p, struct ta_enc *e, uint64_t 
 	return p;
 }
 
-static unsigned char *ta_enc_free(unsigned char *p, struct ta_enc *e, uint64_t now, void *ptr,
-                                  size_t size, uint32_t src, uint32_t cur)
+static TA_INLINE unsigned char *ta_enc_free(unsigned char *p, struct ta_enc *e, uint64_t now,
+                                            void *ptr, size_t size, uint32_t src, uint32_t cur)
 {
 	unsigned char *hp;
 	unsigned h = TA_REC_FREE;
@@ -152,9 +153,9 @@ static unsigned char *ta_enc_free(unsigned char *p, struct ta_enc *e, uint64_t n
 	return p;
 }
 
-static unsigned char *ta_enc_realloc(unsigned char *p, struct ta_enc *e, uint64_t now, void *in,
-                                     void *out, size_t old_size, size_t size, uint32_t src,
-                                     uint32_t gid)
+static TA_INLINE unsigned char *ta_enc_realloc(unsigned char *p, struct ta_enc *e, uint64_t now,
+                                               void *in, void *out, size_t old_size,
+                                               size_t size, uint32_t src, uint32_t gid)
 {
 	unsigned char *hp = p++;
 	unsigned h = TA_REC_REALLOC;

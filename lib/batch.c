@@ -55,8 +55,8 @@ struct ta_batch {
 	uint32_t tid;
 	int owned;             /* a live thread has it (under ta_batches_lock) */
 	/* the owner's: the encoder's state, and "inside an append" */
-	uint64_t tsc, prev, epoch, step;
-	uint32_t cur;
+	struct ta_enc e;
+	uint64_t epoch;
 	uint32_t busy;
 	uint64_t out[TA_BATCH_CHUNK / 8 + 1]; /* an event's words (under lock) */
 	/* the clock pair of the stream's last event (under lock; 0: none yet):
@@ -183,7 +183,6 @@ static uint64_t __attribute__((noinline, cold)) ta_batch_turn(struct ta_batch *b
                                                               uint64_t now, uint32_t cur)
 {
 	uint64_t in = pos & (TA_BATCH_CHUNK - 1);
-	struct ta_enc e;
 
 	if (in && in + TA_REC_MAX > TA_BATCH_CHUNK) {
 		memset(b->ring + (pos & (TA_BATCH_RING - 1)), 0, TA_BATCH_CHUNK - in);
@@ -205,12 +204,8 @@ static uint64_t __attribute__((noinline, cold)) ta_batch_turn(struct ta_batch *b
 		}
 	}
 	b->epoch = __atomic_load_n(&ta_batch_epoch, __ATOMIC_RELAXED);
-	pos += (uint64_t)(ta_put_sync(b->ring + (pos & (TA_BATCH_RING - 1)), &e, now, cur) -
+	pos += (uint64_t)(ta_put_sync(b->ring + (pos & (TA_BATCH_RING - 1)), &b->e, now, cur) -
 	                  (b->ring + (pos & (TA_BATCH_RING - 1))));
-	b->tsc = e.tsc;
-	b->prev = e.prev;
-	b->cur = e.cur;
-	b->step = e.step;
 	return pos;
 }
 
@@ -238,9 +233,9 @@ static void ta_batch_reset(struct ta_batch *b, uint32_t tid)
 {
 	b->head = b->tail = 0;
 	b->tid = tid;
-	b->tsc = b->prev = 0;
-	b->step = TA_TICK_STEP;
-	b->cur = 0;
+	b->e.tsc = b->e.prev = 0;
+	b->e.step = TA_TICK_STEP;
+	b->e.cur = 0;
 	b->busy = 0;
 	b->pair[0] = b->pair[1] = 0;
 	b->epoch = __atomic_load_n(&ta_batch_epoch, __ATOMIC_RELAXED);
@@ -309,8 +304,7 @@ static void __attribute__((noinline, cold)) ta_batch_alone(int kind, void *a, vo
 }
 
 /* The buffer to append to, busy, and where the record goes; NULL: alone. */
-static inline struct ta_batch *ta_batch_open(uint64_t now, uint32_t cur, uint64_t *pos,
-                                             struct ta_enc *e)
+static TA_INLINE struct ta_batch *ta_batch_open(uint64_t now, uint32_t cur, uint64_t *pos)
 {
 	struct ta_batch *b = ta_batch_self;
 	uint64_t at;
@@ -332,20 +326,12 @@ static inline struct ta_batch *ta_batch_open(uint64_t now, uint32_t cur, uint64_
 	                b->epoch != __atomic_load_n(&ta_batch_epoch, __ATOMIC_RELAXED)))
 		at = ta_batch_turn(b, at, now, cur);
 	*pos = at;
-	e->tsc = b->tsc;
-	e->prev = b->prev;
-	e->step = b->step;
-	e->cur = b->cur;
 	return b;
 }
 
-static inline void ta_batch_close(struct ta_batch *b, uint64_t pos, unsigned char *start,
-                                  unsigned char *end, const struct ta_enc *e)
+static TA_INLINE void ta_batch_close(struct ta_batch *b, uint64_t pos, unsigned char *start,
+                                     unsigned char *end)
 {
-	b->tsc = e->tsc;
-	b->prev = e->prev;
-	b->step = e->step;
-	b->cur = e->cur;
 	__atomic_store_n(&b->head, pos + (uint64_t)(end - start), __ATOMIC_RELEASE);
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	b->busy = 0;
@@ -356,42 +342,39 @@ static inline void ta_batch_close(struct ta_batch *b, uint64_t pos, unsigned cha
 void ta_pack_alloc(void *ptr, size_t size, size_t align, uint32_t gid)
 {
 	uint64_t now = ta_ticks(), pos;
-	struct ta_enc e;
-	struct ta_batch *b = ta_batch_open(now, gid, &pos, &e);
+	struct ta_batch *b = ta_batch_open(now, gid, &pos);
 	unsigned char *p;
 
 	if (TA_UNLIKELY(!b))
 		return ta_batch_alone(TA_REC_ALLOC, ptr, NULL, size, align, gid, 0);
 	p = TA_RING_AT(b, pos);
-	ta_batch_close(b, pos, p, ta_enc_alloc(p, &e, now, ptr, size, align, gid), &e);
+	ta_batch_close(b, pos, p, ta_enc_alloc(p, &b->e, now, ptr, size, align, gid));
 }
 
 void ta_pack_free(void *ptr, size_t size, uint32_t src, uint32_t cur)
 {
 	uint64_t now = ta_ticks(), pos;
-	struct ta_enc e;
-	struct ta_batch *b = ta_batch_open(now, cur, &pos, &e);
+	struct ta_batch *b = ta_batch_open(now, cur, &pos);
 	unsigned char *p;
 
 	if (TA_UNLIKELY(!b))
 		return ta_batch_alone(TA_REC_FREE, ptr, NULL, size, 0, src, cur);
 	p = TA_RING_AT(b, pos);
-	ta_batch_close(b, pos, p, ta_enc_free(p, &e, now, ptr, size, src, cur), &e);
+	ta_batch_close(b, pos, p, ta_enc_free(p, &b->e, now, ptr, size, src, cur));
 }
 
 void ta_pack_realloc(void *in, void *out, size_t old_size, size_t size, uint32_t src,
                       uint32_t gid)
 {
 	uint64_t now = ta_ticks(), pos;
-	struct ta_enc e;
-	struct ta_batch *b = ta_batch_open(now, gid, &pos, &e);
+	struct ta_batch *b = ta_batch_open(now, gid, &pos);
 	unsigned char *p;
 
 	if (TA_UNLIKELY(!b))
 		return ta_batch_alone(TA_REC_REALLOC, in, out, old_size, size, src, gid);
 	p = TA_RING_AT(b, pos);
-	ta_batch_close(b, pos, p, ta_enc_realloc(p, &e, now, in, out, old_size, size, src, gid),
-	               &e);
+	ta_batch_close(b, pos, p,
+	               ta_enc_realloc(p, &b->e, now, in, out, old_size, size, src, gid));
 }
 
 /* The thread emits an event of its own (a guard, a span): its next record
@@ -401,7 +384,7 @@ void ta_batch_mark(void)
 	struct ta_batch *b = ta_batch_self;
 
 	if (b)
-		b->step = 0;
+		b->e.step = 0;
 }
 
 /* ---- the watcher, exit, exec, fork ----------------------------------------- */

@@ -197,14 +197,17 @@ class Expander:
 
 def same_calls(events, per_call_names, slack_ns=1000000):
     """A trace recorded in both forms: each thread's batch records are its
-    per-call events, one for one, in order, with the same fields, within
-    @slack_ns (the format's 1 ms). Returns the differences (at most 40) and
-    the largest time difference seen."""
+    per-call events, one for one, in order, with the same fields. Times: a
+    per-call event is stamped after its record's tick was read, and a
+    thread preempted in between (a loaded machine) separates them, so at
+    most 1% of the records may be more than @slack_ns (the format's 1 ms)
+    from their event, and none more than 100 times that. Returns the
+    differences (at most 40) and the largest time difference seen."""
     calls = {}
     for e in events:
         if e.name in per_call_names:
             calls.setdefault((e.vpid, e.vtid, e.from_batch), []).append(e)
-    bad, worst = [], 0
+    bad, worst, late, total = [], 0, 0, 0
     for (vpid, vtid, from_batch), mine in sorted(calls.items()):
         if from_batch:
             continue
@@ -213,11 +216,17 @@ def same_calls(events, per_call_names, slack_ns=1000000):
             bad.append('thread %d/%d: %d per-call events, %d batch records'
                        % (vpid, vtid, len(mine), len(theirs)))
         for a, b in zip(mine, theirs):
-            worst = max(worst, abs(a.ts - b.ts))
-            if a.name != b.name or a.f != b.f or abs(a.ts - b.ts) > slack_ns:
+            d = abs(a.ts - b.ts)
+            worst = max(worst, d)
+            total += 1
+            late += d > slack_ns
+            if a.name != b.name or a.f != b.f or d > 100 * slack_ns:
                 bad.append('thread %d/%d: %s@%d %s, batch record %s@%d %s'
                            % (vpid, vtid, a.name, a.ts, a.f, b.name, b.ts, b.f))
                 break
+    if late * 100 > total:
+        bad.append('%d of %d batch records more than %d ns from their per-call event'
+                   % (late, total, slack_ns))
     for (vpid, vtid, from_batch) in calls:
         if from_batch and (vpid, vtid, False) not in calls:
             bad.append('thread %d/%d: batch records, no per-call events' % (vpid, vtid))
