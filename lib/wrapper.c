@@ -6,9 +6,11 @@
  * never rewrites one entry point into a call to another (malloc + memset into
  * calloc, say).
  *
- * Fast path (no tracker, no enabled tracepoint): one inner call, one header
- * read, a multiply for the check bits, plain stores into this thread's slot.
- * The trailer itself is described in trailer.h.
+ * Fast path (no tracker, no enabled tracepoint): a block of the thread's
+ * cache of freed blocks (cache.h) or one inner call, two multiplies for the
+ * trailer, plain stores into this thread's slot; free keeps the block in
+ * that cache when its list has room. The trailer itself is described in
+ * trailer.h.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
