@@ -160,14 +160,19 @@ static inline struct rp_rec *push(struct rp_rstate *st, struct rp_queue *q, stru
 		c->memo_ts = clock_time(c, tick);
 	}
 	t = c->memo_ts;
-	/* late on its own time, before the thread's clamp hides it */
+	/* The thread's clamp first: two batches of one stream convert their
+	 * ticks over different clock intervals, so the first call of a batch
+	 * may come out a few microseconds before the last of the previous one,
+	 * which may be the last call applied; only a call that is still before
+	 * the merge point after it is late. The thread's clamp follows its own
+	 * times, not the merge point, so every call of a late batch counts. */
+	if (t < st->last_ts)
+		t = st->last_ts;
+	st->last_ts = t; /* the thread's own times, in its order */
 	if (t < applied) {
 		t = applied;
 		res->late++;
 	}
-	if (t < st->last_ts)
-		t = st->last_ts;
-	st->last_ts = t;
 	r->ts = t;
 	res->calls++;
 	return r;
