@@ -18,16 +18,9 @@ set -uo pipefail
 report=$1 gen=$2 calls=${3:-4000000} runs=${4:-3}
 PY=/usr/bin/python3
 
-skip() {
-	if [ "${TRACKALLOC_REQUIRE_ALL:-0}" = 1 ]; then
-		echo "FAIL (TRACKALLOC_REQUIRE_ALL=1): $*" >&2
-		exit 1
-	fi
-	echo "SKIP: $*" >&2
-	exit 77
-}
-[ -x "$PY" ] || skip "$PY is not installed"
-[ -x /usr/bin/time ] || skip "/usr/bin/time is not installed"
+. "$(dirname "$0")/../../integration/common.sh"
+ta_need_exe "$PY"
+ta_need_exe /usr/bin/time
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/trackalloc-batch-bench.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
