@@ -40,6 +40,7 @@
  * per request does not wait for a grace period each time.
  */
 #define _GNU_SOURCE
+#include <dlfcn.h>
 #include <errno.h>
 #include <sched.h>
 #include <stddef.h>
@@ -98,6 +99,45 @@ struct ta_span {
 
 /* Published with release once, on the first bind; never freed. */
 static struct cds_lfht *ta_spans_ht;
+
+/*
+ * liburcu's hash table is loaded with the first bind, not with the library:
+ * a process that binds no span maps none of it (about 36 KiB of RSS and one
+ * more object to load and relocate at every start). The table is published
+ * after these, so whoever sees the table sees them. Filled once, under the
+ * writer lock.
+ */
+static struct {
+	__typeof__(_cds_lfht_new) *table_new;
+	__typeof__(cds_lfht_lookup) *lookup;
+	__typeof__(cds_lfht_add) *add;
+	__typeof__(cds_lfht_del) *del;
+	__typeof__(cds_lfht_first) *first;
+	__typeof__(cds_lfht_next) *next;
+	__typeof__(cds_lfht_resize) *resize;
+} ta_cds;
+
+static bool ta_cds_load(void)
+{
+	void *h;
+
+	if (ta_cds.table_new)
+		return true;
+	h = dlopen(TA_URCU_CDS_SONAME, RTLD_NOW | RTLD_LOCAL);
+	if (!h)
+		return false;
+	*(void **)&ta_cds.lookup = dlsym(h, "cds_lfht_lookup");
+	*(void **)&ta_cds.add = dlsym(h, "cds_lfht_add");
+	*(void **)&ta_cds.del = dlsym(h, "cds_lfht_del");
+	*(void **)&ta_cds.first = dlsym(h, "cds_lfht_first");
+	*(void **)&ta_cds.next = dlsym(h, "cds_lfht_next");
+	*(void **)&ta_cds.resize = dlsym(h, "cds_lfht_resize");
+	if (!ta_cds.lookup || !ta_cds.add || !ta_cds.del || !ta_cds.first || !ta_cds.next ||
+	    !ta_cds.resize)
+		return false; /* not the liburcu we were built against: stays loaded */
+	*(void **)&ta_cds.table_new = dlsym(h, "_cds_lfht_new");
+	return ta_cds.table_new != NULL;
+}
 
 static struct ta_span_dir *ta_spans_dir;
 
@@ -173,7 +213,7 @@ static inline struct ta_span *ta_span_lookup(struct cds_lfht *ht, unsigned long 
 	struct cds_lfht_iter iter;
 	struct cds_lfht_node *node;
 
-	cds_lfht_lookup(ht, hash, ta_span_match, &id, &iter);
+	ta_cds.lookup(ht, hash, ta_span_match, &id, &iter);
 	node = cds_lfht_iter_get_node(&iter);
 	return node ? caa_container_of(node, struct ta_span, node) : NULL;
 }
@@ -213,10 +253,12 @@ static struct cds_lfht *ta_spans_table(void)
 
 	if (ht)
 		return ht;
+	if (!ta_cds_load())
+		return NULL;
 	ta_rcu_init();
 	ta_reserve_enter(); /* liburcu asserts on a failed calloc */
-	ht = cds_lfht_new_flavor(TA_SPAN_BUCKETS_MIN, TA_SPAN_BUCKETS_MIN, TA_SPAN_BUCKETS_MAX, 0,
-	                         &ta_rcu_flavor, NULL);
+	ht = ta_cds.table_new(TA_SPAN_BUCKETS_MIN, TA_SPAN_BUCKETS_MIN, TA_SPAN_BUCKETS_MAX, 0,
+	                      NULL, &ta_rcu_flavor, NULL);
 	ta_reserve_exit();
 	if (!ht)
 		return NULL;
@@ -242,7 +284,7 @@ static void ta_spans_resize(struct cds_lfht *ht)
 		return;
 	ta_spans_buckets = want;
 	ta_reserve_enter(); /* as for the table's creation */
-	cds_lfht_resize(ht, want);
+	ta_cds.resize(ht, want);
 	ta_reserve_exit();
 }
 
@@ -272,6 +314,7 @@ static void ta_spans_dir_fit(struct cds_lfht *ht, struct ta_thread *th)
 	struct ta_span_dir *old = ta_spans_dir, *d;
 	unsigned long sets = old ? old->mask + 1 : 0, want = sets ? sets : TA_SPAN_DIR_MIN;
 	struct cds_lfht_iter iter;
+	struct cds_lfht_node *node;
 	struct ta_span *e;
 
 	while (want < ta_spans_count)
@@ -284,8 +327,10 @@ static void ta_spans_dir_fit(struct cds_lfht *ht, struct ta_thread *th)
 	if (!d)
 		return;
 	ta_rcu_read_lock(th);
-	cds_lfht_for_each_entry (ht, &iter, e, node)
+	for (ta_cds.first(ht, &iter); (node = cds_lfht_iter_get_node(&iter)); ta_cds.next(ht, &iter)) {
+		e = caa_container_of(node, struct ta_span, node);
 		ta_span_dir_add(d, ta_span_hash(e->id), e->id, e->gid);
+	}
 	ta_rcu_read_unlock(th);
 	__atomic_store_n(&ta_spans_dir, d, __ATOMIC_RELEASE);
 	if (old) {
@@ -326,7 +371,7 @@ static int ta_span_bind_locked(uint64_t span_id, uint32_t gid)
 	e->gid = gid;
 	TA_TSAN_RELEASE(e);
 	ta_rcu_read_lock(th);
-	cds_lfht_add(ht, hash, &e->node);
+	ta_cds.add(ht, hash, &e->node);
 	ta_rcu_read_unlock(th);
 	ta_span_dir_add(ta_spans_dir, hash, e->id, e->gid);
 	ta_span_stripe_bump(hash);
@@ -366,7 +411,7 @@ static int ta_span_unbind_locked(uint64_t span_id)
 		return -ENOMEM;
 	ta_rcu_read_lock(th);
 	e = ta_span_lookup(ht, hash, span_id);
-	ret = e ? cds_lfht_del(ht, &e->node) : -ENOENT;
+	ret = e ? ta_cds.del(ht, &e->node) : -ENOENT;
 	ta_rcu_read_unlock(th);
 	if (ret)
 		return -ENOENT; /* del cannot fail with writers serialized */

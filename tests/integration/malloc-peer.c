@@ -311,6 +311,30 @@ static bool case_semantics(void)
 	return true;
 }
 
+/* ---- the allocator's own state (tst-mallopt, tst-malloc-trim) ----------- */
+
+/*
+ * A preload must leave glibc's tuning where the program would find it: a
+ * first block of 300 KB (over the 128 KiB default mmap threshold) is
+ * mmapped. glibc raises the threshold to the size of each mmapped block it
+ * frees (up to 32 MiB): a preload that freed an mmapped megabyte at start-up
+ * would have sent this block to the heap.
+ * Only meaningful where mallinfo2 describes the allocator in use: glibc.
+ */
+static bool case_mmap_threshold(void)
+{
+	struct mallinfo2 before = mallinfo2(), after;
+	void *p = p_malloc(300000);
+
+	CHECK(p, "malloc(300000)");
+	after = mallinfo2();
+	CHECK(after.hblks == before.hblks + 1,
+	      "malloc(300000) came from the heap (mmapped blocks %zu -> %zu): "
+	      "the mmap threshold is not glibc's default", before.hblks, after.hblks);
+	p_free(p);
+	return true;
+}
+
 static const struct {
 	const char *name;
 	bool (*fn)(void);
@@ -318,6 +342,7 @@ static const struct {
 	{ "fork-signal", case_fork_signal },   { "thread-exit", case_thread_exit },
 	{ "failure", case_failure },           { "limit-errno", case_limit_errno },
 	{ "alignment", case_alignment },       { "semantics", case_semantics },
+	{ "mmap-threshold", case_mmap_threshold },
 };
 
 int main(int argc, char **argv)

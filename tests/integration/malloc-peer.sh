@@ -15,7 +15,7 @@ set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/common.sh"
 prog=${1:?usage: $0 MALLOC_PEER LIBTRACKALLOC} lib=${2:?}
-cases=(fork-signal thread-exit failure limit-errno alignment semantics)
+cases=(fork-signal thread-exit failure limit-errno alignment semantics mmap-threshold)
 
 # result PRELOAD CASE: PASS, FAIL or TIMEOUT
 result() {

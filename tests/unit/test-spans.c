@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -43,6 +44,33 @@ static ta_group *root(void)
 }
 
 /* ---- bind and unbind -------------------------------------------------- */
+
+static bool urcu_cds_mapped(void)
+{
+	char line[512];
+	bool found = false;
+	FILE *f = fopen("/proc/self/maps", "r");
+
+	ck_assert_ptr_nonnull(f);
+	while (fgets(line, sizeof(line), f))
+		found |= strstr(line, "/liburcu-cds.so") != NULL;
+	fclose(f);
+	return found;
+}
+
+/* liburcu's hash table is loaded by the first bind, not at start (the
+ * first test of the case: nothing bound before it, also with CK_FORK=no) */
+START_TEST(first_bind_loads_the_table)
+{
+	ta_group *g = group_new("first-bind");
+
+	ck_assert_ptr_nonnull(g);
+	ck_assert_msg(!urcu_cds_mapped(), "liburcu-cds is mapped before any span is bound");
+	ck_assert_int_eq(ta_span_bind(SPAN(1), g), 0);
+	ck_assert_msg(urcu_cds_mapped(), "liburcu-cds is not mapped after a bind");
+	ck_assert_int_eq(ta_span_unbind(SPAN(1)), 0);
+}
+END_TEST
 
 START_TEST(bind_einval)
 {
@@ -1279,6 +1307,7 @@ Suite *unit_suite(void)
 
 	tcase_add_checked_fixture(tc, span_range_next, stack_balanced);
 
+	tcase_add_test(tc, first_bind_loads_the_table);
 	tcase_add_test(tc, bind_einval);
 	tcase_add_test(tc, bind_eexist_and_idempotent);
 	tcase_add_test(tc, unbind_enoent);
