@@ -13,7 +13,7 @@
 
 #include "seal.h"
 
-static void *ta_aligned(size_t align, size_t n)
+TA_START static void *ta_aligned(size_t align, size_t n)
 {
 	void *p = ta_inner.memalign(align, ta_wrapped_request(n));
 
@@ -48,13 +48,13 @@ static TA_INLINE void *ta_memalign_at(size_t align, size_t n, const void *ra)
 	return ta_aligned(align, n);
 }
 
-TA_API void *memalign(size_t align, size_t n)
+TA_START TA_API void *memalign(size_t align, size_t n)
 {
 	return ta_memalign_at(align, n, TA_TAIL_CALLED);
 }
 
 /* glibc 2.36 makes aligned_alloc an alias of memalign: same semantics here. */
-TA_API void *aligned_alloc(size_t align, size_t n)
+TA_START TA_API void *aligned_alloc(size_t align, size_t n)
 {
 	return ta_memalign_at(align, n, TA_TAIL_CALLED);
 }
@@ -100,19 +100,19 @@ static int __attribute__((noinline, cold)) ta_posix_memalign_cold(void **out, si
 	return ta_posix_memalign_gated(out, align, n, TA_CALLER);
 }
 
-TA_API int posix_memalign(void **out, size_t align, size_t n)
+TA_START TA_API int posix_memalign(void **out, size_t align, size_t n)
 {
 	if (TA_UNLIKELY(!ta_gate_open()))
 		return ta_posix_memalign_cold(out, align, n);
 	return ta_posix_memalign_ready(out, align, n);
 }
 
-TA_API void *valloc(size_t n)
+TA_START TA_API void *valloc(size_t n)
 {
 	return ta_memalign_at((size_t)sysconf(_SC_PAGESIZE), n, TA_TAIL_CALLED);
 }
 
-TA_API void *pvalloc(size_t n)
+TA_START TA_API void *pvalloc(size_t n)
 {
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
 	size_t rounded;
@@ -130,7 +130,7 @@ void *ta_memalign_from(size_t align, size_t n, const void *ra)
 	return ta_memalign_at(align, n, ra);
 }
 
-TA_API size_t malloc_usable_size(void *p)
+TA_START TA_API size_t malloc_usable_size(void *p)
 {
 	struct ta_block b;
 	enum ta_verdict v;

@@ -29,7 +29,7 @@ static void (*ta_next_exit)(int);
 static void (*ta_next_Exit)(int);
 static pid_t ta_exec_pid;
 
-void ta_exec_init(void)
+TA_START void ta_exec_init(void)
 {
 	*(void **)&ta_next_execve = dlsym(RTLD_NEXT, "execve");
 	*(void **)&ta_next_execv = dlsym(RTLD_NEXT, "execv");

@@ -118,7 +118,7 @@ out:
 	ta_nest_exit();
 }
 
-void ta_exit_report_setup(void)
+TA_START void ta_exit_report_setup(void)
 {
 	if (!ta_config.report)
 		return;

@@ -57,7 +57,7 @@ static int (*ta_guard_close(void))(int, int (*)(int))
 /* From the library's first constructor: resolved while nothing else runs,
  * never later in a fork child, where a dlsym could wait forever for a lock
  * another thread of the parent held. */
-void ta_fdguard_init(void)
+TA_START void ta_fdguard_init(void)
 {
 	TA_NEXT(ta_next_close, "close");
 	TA_NEXT(ta_next_fclose, "fclose");
@@ -88,7 +88,7 @@ void ta_fdguard_arm(void)
  * later threads at their set-up. (Threads that ran before a late load get
  * it at their first close.)
  */
-void ta_fdguard_thread_init(void)
+TA_START void ta_fdguard_thread_init(void)
 {
 	int (*safe)(int, int (*)(int)) = ta_guard_close();
 	int saved = errno;
@@ -104,7 +104,7 @@ void ta_fdguard_thread_init(void)
 }
 
 
-TA_API int close(int fd)
+TA_START TA_API int close(int fd)
 {
 	int (*safe)(int, int (*)(int)) = ta_guard_close();
 
@@ -116,7 +116,7 @@ TA_API int close(int fd)
 	return safe ? safe(fd, ta_next_close) : ta_next_close(fd);
 }
 
-TA_API int fclose(FILE *stream)
+TA_START TA_API int fclose(FILE *stream)
 {
 	TA_NEXT(ta_next_fclose, "fclose");
 	if (!ta_next_fclose) {

@@ -41,7 +41,7 @@ static inline int ta_hooks_alloc(size_t align)
 	return ta_hook_word() | ta_trace_alloc_enabled(align);
 }
 
-static inline int ta_hooks_free(void)
+TA_START static inline int ta_hooks_free(void)
 {
 	return ta_hook_word() | ta_trace_free_enabled();
 }

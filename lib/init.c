@@ -82,6 +82,23 @@ static void ta_atfork_child(void)
 
 /* ---- start ----------------------------------------------------------- */
 
+/*
+ * pthread_atfork itself, without its stub: glibc's pthread_atfork is a
+ * two-line function in libc_nonshared.a that calls __register_atfork (an
+ * exported symbol since 2.3.2, what every program's stub calls) with the
+ * object's __dso_handle, so that the handlers go with the object at
+ * dlclose. The stub would be linked at the end of the text, the only code
+ * there that every process runs (TA_START).
+ */
+extern int __register_atfork(void (*prepare)(void), void (*parent)(void), void (*child)(void),
+                             void *dso_handle);
+extern void *__dso_handle __attribute__((visibility("hidden")));
+
+static void ta_register_atfork(void)
+{
+	(void)__register_atfork(ta_atfork_prepare, ta_atfork_parent, ta_atfork_child, __dso_handle);
+}
+
 __attribute__((constructor(101))) static void ta_init(void)
 {
 	ta_inner_init();
@@ -90,7 +107,7 @@ __attribute__((constructor(101))) static void ta_init(void)
 	ta_exec_init();
 	ta_names_init();
 	ta_config_init();
-	pthread_atfork(ta_atfork_prepare, ta_atfork_parent, ta_atfork_child);
+	ta_register_atfork();
 	ta_exit_report_setup();
 	ta_profile_setup();
 	if (ta_config.stacks && ta_sampling_set(ta_config.stacks) != 0)

@@ -84,7 +84,7 @@ static void *ta_inner_real_malloc(void);
  * would then come from the heap, and its heap would be trimmed later. The
  * large block costs an mmap and a munmap and touches one page.
  */
-static int ta_glibc_layout_verified(void)
+TA_START static int ta_glibc_layout_verified(void)
 {
 	static const size_t sizes[] = { 0, 1, 8, 24, 25, 100, 1000, 40u << 20 };
 	Dl_info info;
@@ -112,7 +112,7 @@ static int ta_glibc_layout_verified(void)
 
 /* Check-bit secrets from the 16 random bytes the kernel gives every process
  * (no syscall, available before anything else runs). */
-static void ta_secrets_init(void)
+TA_START static void ta_secrets_init(void)
 {
 	const unsigned char *r = (const unsigned char *)getauxval(AT_RANDOM);
 	uint64_t a = 0x6a09e667f3bcc909ull, b = 0xbb67ae8584caa73bull;
@@ -225,7 +225,7 @@ static void ta_tsan_wrap(struct ta_inner *in)
 		memcpy(&resolved.field, &sym, sizeof(sym));                          \
 	} while (0)
 
-void ta_inner_init(void)
+TA_START void ta_inner_init(void)
 {
 	struct ta_inner resolved;
 	int expected = TA_INNER_UNRESOLVED;
@@ -279,7 +279,7 @@ void ta_inner_init(void)
  * may allocate (tcmalloc's does, once): ta_tls.in_usable tells the wrapper
  * that such an allocation cannot itself be sized (wrapper.c, ta_seal_slow).
  */
-size_t ta_inner_usable_call(void *p)
+TA_START size_t ta_inner_usable_call(void *p)
 {
 	struct ta_tls *t = &ta_tls;
 	size_t n;

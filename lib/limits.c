@@ -40,7 +40,7 @@ static void ta_peak_max(struct ta_group *g, int64_t live)
 }
 
 /* Share @s's balance with its group @g. */
-static int64_t ta_slot_share(struct ta_slot *s, struct ta_group *g)
+TA_START static int64_t ta_slot_share(struct ta_slot *s, struct ta_group *g)
 {
 	int64_t d = ta_slot_balance(s);
 	int64_t live = __atomic_add_fetch(&g->live, d, __ATOMIC_RELAXED);
@@ -96,7 +96,7 @@ static void ta_batches_poke_all(void)
 	ta_nest_exit();
 }
 
-enum ta_high ta_peak_high(struct ta_slot *s, uint32_t gid, size_t n, bool may_refuse)
+TA_START enum ta_high ta_peak_high(struct ta_slot *s, uint32_t gid, size_t n, bool may_refuse)
 {
 	struct ta_group *g = ta_group_by_id(gid);
 	int64_t d = ta_slot_balance(s), live;
@@ -127,7 +127,7 @@ enum ta_high ta_peak_high(struct ta_slot *s, uint32_t gid, size_t n, bool may_re
 	return TA_HIGH_OK;
 }
 
-void ta_peak_low(struct ta_slot *s, uint32_t gid)
+TA_START void ta_peak_low(struct ta_slot *s, uint32_t gid)
 {
 	struct ta_group *g = ta_group_by_id(gid);
 	int64_t live;

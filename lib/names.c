@@ -138,7 +138,7 @@ static int (*ta_real_prctl)(int, ...);
 /* From the first constructor: LTTng-UST's listener threads name themselves
  * while the provider loads, with the loader's lock held, and a dlsym there
  * would wait for it. */
-void ta_names_init(void)
+TA_START void ta_names_init(void)
 {
 	*(void **)&ta_real_setname = dlsym(RTLD_NEXT, "pthread_setname_np");
 	*(void **)&ta_real_prctl = dlsym(RTLD_NEXT, "prctl");

@@ -115,7 +115,7 @@ ta_new_aligned_nothrow_failed(size_t n, size_t align, const void *tag, void **ca
 }
 
 /* operator new(size_t) */
-TA_API void *_Znwm(size_t n)
+TA_START TA_API void *_Znwm(size_t n)
 {
 	static void *next; /* libstdc++\'s own */
 	void *p = ta_new_alloc(n, 0, TA_CALLER);
@@ -124,7 +124,7 @@ TA_API void *_Znwm(size_t n)
 }
 
 /* operator new[](size_t) */
-TA_API void *_Znam(size_t n)
+TA_START TA_API void *_Znam(size_t n)
 {
 	static void *next; /* libstdc++\'s own */
 	void *p = ta_new_alloc(n, 0, TA_CALLER);
@@ -133,7 +133,7 @@ TA_API void *_Znam(size_t n)
 }
 
 /* operator new(size_t, const std::nothrow_t &) */
-TA_API void *_ZnwmRKSt9nothrow_t(size_t n, const void *tag)
+TA_START TA_API void *_ZnwmRKSt9nothrow_t(size_t n, const void *tag)
 {
 	static void *next; /* libstdc++\'s own */
 	void *p = ta_new_alloc(n, 0, TA_CALLER);
@@ -142,7 +142,7 @@ TA_API void *_ZnwmRKSt9nothrow_t(size_t n, const void *tag)
 }
 
 /* operator new[](size_t, const std::nothrow_t &) */
-TA_API void *_ZnamRKSt9nothrow_t(size_t n, const void *tag)
+TA_START TA_API void *_ZnamRKSt9nothrow_t(size_t n, const void *tag)
 {
 	static void *next; /* libstdc++\'s own */
 	void *p = ta_new_alloc(n, 0, TA_CALLER);
@@ -151,7 +151,7 @@ TA_API void *_ZnamRKSt9nothrow_t(size_t n, const void *tag)
 }
 
 /* operator new(size_t, std::align_val_t) */
-TA_API void *_ZnwmSt11align_val_t(size_t n, size_t align)
+TA_START TA_API void *_ZnwmSt11align_val_t(size_t n, size_t align)
 {
 	static void *next; /* libstdc++\'s own */
 	void *p = ta_align_valid(align) ? ta_new_alloc(n, align, TA_CALLER) : NULL;
@@ -160,7 +160,7 @@ TA_API void *_ZnwmSt11align_val_t(size_t n, size_t align)
 }
 
 /* operator new[](size_t, std::align_val_t) */
-TA_API void *_ZnamSt11align_val_t(size_t n, size_t align)
+TA_START TA_API void *_ZnamSt11align_val_t(size_t n, size_t align)
 {
 	static void *next; /* libstdc++\'s own */
 	void *p = ta_align_valid(align) ? ta_new_alloc(n, align, TA_CALLER) : NULL;
@@ -169,7 +169,7 @@ TA_API void *_ZnamSt11align_val_t(size_t n, size_t align)
 }
 
 /* operator new(size_t, std::align_val_t, const std::nothrow_t &) */
-TA_API void *_ZnwmSt11align_val_tRKSt9nothrow_t(size_t n, size_t align, const void *tag)
+TA_START TA_API void *_ZnwmSt11align_val_tRKSt9nothrow_t(size_t n, size_t align, const void *tag)
 {
 	static void *next; /* libstdc++\'s own */
 	void *p = ta_align_valid(align) ? ta_new_alloc(n, align, TA_CALLER) : NULL;
@@ -180,7 +180,7 @@ TA_API void *_ZnwmSt11align_val_tRKSt9nothrow_t(size_t n, size_t align, const vo
 }
 
 /* operator new[](size_t, std::align_val_t, const std::nothrow_t &) */
-TA_API void *_ZnamSt11align_val_tRKSt9nothrow_t(size_t n, size_t align, const void *tag)
+TA_START TA_API void *_ZnamSt11align_val_tRKSt9nothrow_t(size_t n, size_t align, const void *tag)
 {
 	static void *next; /* libstdc++\'s own */
 	void *p = ta_align_valid(align) ? ta_new_alloc(n, align, TA_CALLER) : NULL;
@@ -193,61 +193,61 @@ TA_API void *_ZnamSt11align_val_tRKSt9nothrow_t(size_t n, size_t align, const vo
 /* ---- delete --------------------------------------------------------------- */
 
 /* operator delete(void *) and delete[](void *) */
-TA_API void _ZdlPv(void *p)
+TA_START TA_API void _ZdlPv(void *p)
 {
 	free(p);
 }
 
-TA_API void _ZdaPv(void *p)
+TA_START TA_API void _ZdaPv(void *p)
 {
 	free(p);
 }
 
 /* operator delete(void *, size_t) and delete[](void *, size_t) */
-TA_API void _ZdlPvm(void *p, size_t n)
+TA_START TA_API void _ZdlPvm(void *p, size_t n)
 {
 	ta_free_sized(p, n);
 }
 
-TA_API void _ZdaPvm(void *p, size_t n)
+TA_START TA_API void _ZdaPvm(void *p, size_t n)
 {
 	ta_free_sized(p, n);
 }
 
 /* operator delete(void *, const std::nothrow_t &) and the array form */
-TA_API void _ZdlPvRKSt9nothrow_t(void *p, const void *tag)
+TA_START TA_API void _ZdlPvRKSt9nothrow_t(void *p, const void *tag)
 {
 	(void)tag;
 	free(p);
 }
 
-TA_API void _ZdaPvRKSt9nothrow_t(void *p, const void *tag)
+TA_START TA_API void _ZdaPvRKSt9nothrow_t(void *p, const void *tag)
 {
 	(void)tag;
 	free(p);
 }
 
 /* operator delete(void *, std::align_val_t) and the array form */
-TA_API void _ZdlPvSt11align_val_t(void *p, size_t align)
+TA_START TA_API void _ZdlPvSt11align_val_t(void *p, size_t align)
 {
 	(void)align;
 	free(p);
 }
 
-TA_API void _ZdaPvSt11align_val_t(void *p, size_t align)
+TA_START TA_API void _ZdaPvSt11align_val_t(void *p, size_t align)
 {
 	(void)align;
 	free(p);
 }
 
 /* operator delete(void *, size_t, std::align_val_t) and the array form */
-TA_API void _ZdlPvmSt11align_val_t(void *p, size_t n, size_t align)
+TA_START TA_API void _ZdlPvmSt11align_val_t(void *p, size_t n, size_t align)
 {
 	(void)align;
 	ta_free_sized(p, n);
 }
 
-TA_API void _ZdaPvmSt11align_val_t(void *p, size_t n, size_t align)
+TA_START TA_API void _ZdaPvmSt11align_val_t(void *p, size_t n, size_t align)
 {
 	(void)align;
 	ta_free_sized(p, n);
@@ -255,13 +255,13 @@ TA_API void _ZdaPvmSt11align_val_t(void *p, size_t n, size_t align)
 
 /* operator delete(void *, std::align_val_t, const std::nothrow_t &) and the
  * array form */
-TA_API void _ZdlPvSt11align_val_tRKSt9nothrow_t(void *p, size_t align, const void *tag)
+TA_START TA_API void _ZdlPvSt11align_val_tRKSt9nothrow_t(void *p, size_t align, const void *tag)
 {
 	(void)align, (void)tag;
 	free(p);
 }
 
-TA_API void _ZdaPvSt11align_val_tRKSt9nothrow_t(void *p, size_t align, const void *tag)
+TA_START TA_API void _ZdaPvSt11align_val_tRKSt9nothrow_t(void *p, size_t align, const void *tag)
 {
 	(void)align, (void)tag;
 	free(p);

@@ -125,7 +125,7 @@ static bool ta_preloaded(const char *list)
 	return false;
 }
 
-void ta_config_init(void)
+TA_START void ta_config_init(void)
 {
 	const char *s;
 	unsigned long v;

@@ -308,7 +308,7 @@ static void ta_profile_at_exit(void)
 		ta_exit_file_failed(&ta_profile_file, path, -err);
 }
 
-void ta_profile_setup(void)
+TA_START void ta_profile_setup(void)
 {
 	if (!ta_config.profile)
 		return;

@@ -80,7 +80,7 @@ static uint64_t ta_weight(size_t n, uint64_t mean)
 /* Another thread poked the countdown below zero: a rename or a rule change
  * (names.c). A fresh countdown is as good as the old one (the exponential
  * has no memory), and the allocation that saw the poke is not sampled. */
-bool ta_sample_poked(struct ta_tls *t)
+TA_START bool ta_sample_poked(struct ta_tls *t)
 {
 	uint64_t mean;
 
@@ -99,7 +99,7 @@ bool ta_sample_poked(struct ta_tls *t)
 	return true;
 }
 
-void ta_sample_cross(struct ta_tls *t, void *p, size_t n, size_t usable, uint32_t gid)
+TA_START void ta_sample_cross(struct ta_tls *t, void *p, size_t n, size_t usable, uint32_t gid)
 {
 	uint64_t mean = __atomic_load_n(&ta_sampling_mean, __ATOMIC_RELAXED);
 	uint64_t ips[TA_STACK_MAX], weight;

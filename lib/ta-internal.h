@@ -25,6 +25,17 @@
 #define TA_LIKELY(x) __builtin_expect(!!(x), 1)
 #define TA_UNLIKELY(x) __builtin_expect(!!(x), 0)
 #define TA_INLINE inline __attribute__((always_inline))
+/*
+ * Code every preloaded process runs: its start-up, the malloc family and a
+ * thread's first allocation. GNU ld puts .text.hot.* at the start of the
+ * text, after the constructors and the cold parts of functions, so these
+ * lie together in a few pages; the kernel maps a file's pages in around
+ * each fault (64 KiB at a time by default), and code spread over the whole
+ * text would keep all of it resident in every process. A function that
+ * runs in every process without it only costs pages (tests/integration/
+ * startup-layout.sh names it).
+ */
+#define TA_START __attribute__((section(".text.hot.ta_start")))
 #define TA_TLS __thread __attribute__((tls_model("initial-exec")))
 
 #if defined(__SANITIZE_THREAD__)
@@ -134,7 +145,7 @@ static inline size_t ta_glibc_usable(const void *p)
 size_t ta_inner_usable_call(void *p);
 
 /* Usable size of a block the inner allocator returned. */
-static inline size_t ta_inner_usable(void *p)
+TA_START static inline size_t ta_inner_usable(void *p)
 {
 	if (TA_LIKELY(ta_glibc_layout))
 		return ta_glibc_usable(p);

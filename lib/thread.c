@@ -31,13 +31,13 @@ static uint64_t ta_thread_serial;
 
 static void ta_thread_exit(void *arg);
 
-static void ta_thread_key_create(void)
+TA_START static void ta_thread_key_create(void)
 {
 	(void)pthread_key_create(&ta_thread_key, ta_thread_exit);
 }
 
 /* The page of @gid's slot is missing: allocate it. NULL when memory is short. */
-struct ta_slot *ta_thread_slot_alloc(struct ta_thread *th, uint32_t gid)
+TA_START struct ta_slot *ta_thread_slot_alloc(struct ta_thread *th, uint32_t gid)
 {
 	struct ta_page **pp = &th->pages[gid >> TA_PAGE_SHIFT];
 	struct ta_page *pg = ta_inner.calloc(1, sizeof(*pg));
@@ -50,7 +50,7 @@ struct ta_slot *ta_thread_slot_alloc(struct ta_thread *th, uint32_t gid)
 	return &pg->slot[gid & (TA_PAGE_SLOTS - 1)];
 }
 
-static struct ta_thread *ta_thread_alloc(struct ta_tls *t)
+TA_START static struct ta_thread *ta_thread_alloc(struct ta_tls *t)
 {
 	struct ta_thread *th = NULL;
 
@@ -91,7 +91,7 @@ static struct ta_thread *ta_thread_alloc(struct ta_tls *t)
  * NULL when the thread has exited or memory is short; its counts then go
  * straight into the group totals.
  */
-void ta_thread_setup(struct ta_tls *t)
+TA_START void ta_thread_setup(struct ta_tls *t)
 {
 	if (t->state == TA_TLS_EXITED)
 		return;

@@ -40,7 +40,7 @@ enum ta_load {
 };
 static int ta_load_state = TA_LOAD_NONE;
 
-bool ta_trace_loaded(void)
+TA_START bool ta_trace_loaded(void)
 {
 	return __atomic_load_n(&ta_load_state, __ATOMIC_ACQUIRE) == TA_LOAD_DONE;
 }
@@ -144,7 +144,7 @@ static void ta_attach_handler(int sig, siginfo_t *si, void *uc)
 }
 
 /* Installed only where the program left the signal at its default. */
-static void ta_attach_handler_install(void)
+TA_START static void ta_attach_handler_install(void)
 {
 	struct sigaction old, sa;
 
@@ -193,7 +193,7 @@ void ta_trace_attach(void)
 }
 
 /* From the library's first constructor, after the configuration is read. */
-void ta_trace_setup(void)
+TA_START void ta_trace_setup(void)
 {
 	bool now = ta_config.lttng == TA_LTTNG_ON ||
 	           (ta_config.lttng == TA_LTTNG_AUTO && !ta_config.preloaded);

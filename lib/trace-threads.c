@@ -277,7 +277,7 @@ void ta_watcher_start(void)
  * counters-mode traces end on the final values. Runs once: from an atexit handler when the provider
  * was loaded late, else from the destructor below.
  */
-void ta_trace_finish(void)
+TA_START void ta_trace_finish(void)
 {
 	static int finished;
 	int i;

@@ -51,7 +51,7 @@
 
 /* The tracepoint definitions' constructors and destructors become no-ops:
  * they see themselves as having run already. */
-void ta_trace_tracepoints_defer(void)
+TA_START void ta_trace_tracepoints_defer(void)
 {
 	lttng_ust_tracepoint_dlopen_ptr = &lttng_ust_tracepoint_dlopen;
 	lttng_ust_tracepoint_registered = 1;

@@ -47,7 +47,7 @@ static void *__attribute__((noinline, cold)) ta_seal_unsized(void *p, size_t n, 
  * rename, new rules) is seen before the block is charged, so this very
  * allocation goes to the thread's new group. NULL (ENOMEM) when the group's
  * hard limit refuses the block, which goes back to the inner allocator. */
-void *__attribute__((noinline)) ta_seal_slow(void *p, size_t n, size_t align, unsigned took)
+TA_START void *__attribute__((noinline)) ta_seal_slow(void *p, size_t n, size_t align, unsigned took)
 {
 	enum ta_high high = TA_HIGH_OK;
 	struct ta_slot *s, *was;
@@ -180,7 +180,7 @@ static TA_INLINE void *ta_malloc_at(size_t n, const void *ra)
 	return ta_seal(p, n, 0);
 }
 
-TA_API void *malloc(size_t n)
+TA_START TA_API void *malloc(size_t n)
 {
 	return ta_malloc_at(n, TA_TAIL_CALLED);
 }
@@ -320,7 +320,7 @@ static TA_INLINE void ta_free_at(void *p, size_t want)
 	ta_inner.free(p);
 }
 
-TA_API void free(void *p)
+TA_START TA_API void free(void *p)
 {
 	ta_free_at(p, TA_ANY_SIZE);
 }
@@ -366,7 +366,7 @@ static void *__attribute__((noinline, cold)) ta_calloc_cold(size_t n)
 	return ta_calloc_gated(n, TA_CALLER);
 }
 
-TA_API void *calloc(size_t nmemb, size_t size)
+TA_START TA_API void *calloc(size_t nmemb, size_t size)
 {
 	size_t n;
 
@@ -503,12 +503,12 @@ static TA_INLINE void *ta_realloc_at(void *p, size_t n, const void *ra)
 	return ta_realloc_ready(p, n);
 }
 
-TA_API void *realloc(void *p, size_t n)
+TA_START TA_API void *realloc(void *p, size_t n)
 {
 	return ta_realloc_at(p, n, TA_TAIL_CALLED);
 }
 
-TA_API void *reallocarray(void *p, size_t nmemb, size_t size)
+TA_START TA_API void *reallocarray(void *p, size_t nmemb, size_t size)
 {
 	size_t n;
 
@@ -552,7 +552,7 @@ static bool __attribute__((noinline, cold)) ta_strdup_forward(void)
 	return !ta_malloc_is_ours;
 }
 
-TA_API char *strdup(const char *s)
+TA_START TA_API char *strdup(const char *s)
 {
 	size_t n;
 	char *p;
@@ -565,7 +565,7 @@ TA_API char *strdup(const char *s)
 	return p ? memcpy(p, s, n) : NULL;
 }
 
-TA_API char *strndup(const char *s, size_t max)
+TA_START TA_API char *strndup(const char *s, size_t max)
 {
 	size_t n;
 	char *p;
@@ -585,14 +585,14 @@ TA_API char *strndup(const char *s, size_t max)
 
 /* ---- for operator new and delete (new.c) ---------------------------------- */
 
-void *ta_new_alloc(size_t n, size_t align, const void *ra)
+TA_START void *ta_new_alloc(size_t n, size_t align, const void *ra)
 {
 	if (align <= 16)
 		return ta_malloc_at(n, ra);
 	return ta_memalign_from(align, n, ra);
 }
 
-void ta_free_sized(void *p, size_t size)
+TA_START void ta_free_sized(void *p, size_t size)
 {
 	ta_free_at(p, size);
 }

@@ -10,7 +10,7 @@ packages=(
 	babeltrace2 libbabeltrace2-dev libdw-dev elfutils python3 python3-bt2 python3-matplotlib
 	libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0 libpython3.11-testsuite
 	sqlite3 perl libxml2-utils procps tmux util-linux
-	scdoc build-essential debhelper dpkg-dev libunwind-dev gdb
+	scdoc build-essential debhelper dpkg-dev libunwind-dev gdb valgrind
 )
 
 missing=()

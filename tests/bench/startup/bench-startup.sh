@@ -4,8 +4,8 @@
 # Start-up cost and fixed RSS of a preloaded process, with a session daemon
 # up and no session: /bin/true started TA_BENCH_EXECS times per round, the
 # contenders interleaved round by round and pinned to one CPU; medians over
-# TA_BENCH_ROUNDS rounds. RSS: VmRSS of `cat /proc/self/status`, the median
-# of 15 runs per contender.
+# TA_BENCH_ROUNDS rounds. RSS: VmRSS and RssAnon of `cat /proc/self/status`,
+# the median difference over pairs of runs, plain then the contender.
 #
 #   bench-startup.sh LIBTRACKALLOC
 #
@@ -56,22 +56,34 @@ for ((r = 0; r < rounds; r++)); do
 	done
 done
 median() { tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-rss() { # ENV: VmRSS of cat, kB (median of 15)
-	local i
-	for i in $(seq 15); do
-		# shellcheck disable=SC2086
-		env -i PATH=/usr/bin:/bin $1 cat /proc/self/status | awk '/^VmRSS/ { printf "%s ", $2 }'
-	done | median
+# VmRSS and RssAnon of one `cat /proc/self/status` under ENV, kB
+status() {
+	# shellcheck disable=SC2086
+	env -i PATH=/usr/bin:/bin $1 cat /proc/self/status |
+		awk '/^VmRSS/ { r = $2 } /^RssAnon/ { a = $2 } END { print r, a }'
 }
+# rss ENV: the median over TA_BENCH_RSS_PAIRS pairs (plain, then ENV) of
+# the pair's difference in VmRSS, and in RssAnon (the process's private
+# memory). Each pair's two processes run back to back: the page cache and
+# the address-space layout, which move the file-backed part of the RSS by
+# 100 KiB between runs, move both alike.
+rss() {
+	local i p q
+	for i in $(seq "${TA_BENCH_RSS_PAIRS:-41}"); do
+		p=$(status "")
+		q=$(status "$1")
+		echo "$p $q"
+	done | awk '{ print $3 - $1, $4 - $2 }' > "$rss_tmp"
+	echo "$(cut -d' ' -f1 "$rss_tmp" | median) $(cut -d' ' -f2 "$rss_tmp" | median)"
+}
+rss_tmp=$(mktemp)
 
 plain=$(echo "${samples[plain]}" | median)
-plain_rss=
-printf '%-28s %10s %12s %10s %12s\n' contender "ms/exec" "vs plain" "RSS kB" "vs plain"
+printf '%-28s %10s %12s %14s %14s\n' contender "ms/exec" "vs plain" "RSS vs plain" "anon vs plain"
 for i in "${!names[@]}"; do
 	n=${names[$i]}
 	m=$(echo "${samples[$n]}" | median)
-	k=$(rss "${envs[$i]}")
-	[ -n "$plain_rss" ] || plain_rss=$k # the first contender is plain
+	read -r k a < <(rss "${envs[$i]}")
 	label=$n
 	case $n in
 	auto) label="trackalloc (auto, no rec.)" ;;
@@ -80,9 +92,10 @@ for i in "${!names[@]}"; do
 	record) label="as trackalloc record runs it" ;;
 	wrapper) label="LTTng libc wrapper" ;;
 	esac
-	printf '%-28s %10.3f %+11.3f %10d %+11d\n' "$label" "$m" \
-		"$(awk -v a="$m" -v b="$plain" 'BEGIN { print a - b }')" "$k" $((k - plain_rss))
+	printf '%-28s %10.3f %+11.3f %+10d kB %+10d kB\n' "$label" "$m" \
+		"$(awk -v a="$m" -v b="$plain" 'BEGIN { print a - b }')" "$k" "$a"
 done
+rm -f "$rss_tmp"
 echo "(median of $rounds rounds of $execs starts of 'env VARS /bin/true' from a plain bash loop;"
 echo " the env exec is in every figure, plain's included)"
 echo "'as trackalloc record runs it': LTTNG=1 and LTTNG_UST_WITHOUT_BADDR_STATEDUMP=1, which"
