@@ -297,7 +297,8 @@ TA_API int ta_diag_ext_read(struct ta_diag_ext *out, size_t size);
  * Return: 0, also when @span_id is already bound to @g;
  *  -EEXIST if @span_id is bound to another group (the binding is unchanged);
  *  -EINVAL if @span_id is 0 or @g is NULL or not a group;
- *  -ENOMEM.
+ *  -ENOMEM, also when liburcu-cds (the span table's hash table, which the
+ *  first bind loads) cannot be loaded.
  */
 TA_API int ta_span_bind(uint64_t span_id, ta_group *g);
 
