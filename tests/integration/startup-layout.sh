@@ -18,7 +18,6 @@ command -v valgrind >/dev/null 2>&1 || ta_skip "valgrind is not installed"
 command -v readelf >/dev/null 2>&1 || ta_skip "readelf is not installed"
 ta_tmpdir
 
-
 seq 2000 | sort -R > "$TA_TMP/numbers"
 n=0
 for prog in "cat /proc/self/status" "sort -n $TA_TMP/numbers"; do
@@ -44,7 +43,8 @@ syms = {}
 for line in subprocess.run(["readelf", "-sW", lib], capture_output=True, text=True).stdout.splitlines():
     f = line.split()
     if len(f) >= 8 and f[3] == "FUNC" and f[6] != "UND" and f[2] != "0":
-        syms.setdefault(f[7].split("@")[0], []).append((int(f[1], 16), int(f[2])))
+        # readelf prints sizes over 99999 in hex
+        syms.setdefault(f[7].split("@")[0], []).append((int(f[1], 16), int(f[2], 0)))
 if len(ran) < 10:
     sys.exit(f"FAIL: callgrind shows only {ran} of the library running")
 spans = sorted((a, a + n, f) for f in ran if f in syms for a, n in syms[f])
